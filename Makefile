@@ -1,0 +1,45 @@
+# statusdesk — a newcomer needs only `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+UV_VERSION := 0.13.9
+
+.PHONY: run test lint types fmt venv lock bench clean
+
+venv: $(VENV)/.installed
+
+# The virtualenv is built from the lock file with uv (bootstrapped into the venv by pip).
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+run: venv
+	$(BIN)/statusdesk migrate --noinput
+	$(BIN)/statusdesk seed-demo
+	PORT=$(PORT) $(BIN)/statusdesk serve --with-worker
+
+test: venv
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+fmt: venv
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+types: venv
+	$(BIN)/mypy src
+
+lock:
+	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11 --no-header
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,220 @@
+"""Components, reports, issues, incidents and their updates (current state; history is Events)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ComponentStatus(models.TextChoices):
+    OPERATIONAL = "operational", "Operational"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
+    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+    MAJOR_OUTAGE = "major_outage", "Major outage"
+    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
+
+
+class Severity(models.TextChoices):
+    """R5: the severities of a publication; affected components take it as their status."""
+
+    MAJOR_OUTAGE = "major_outage", "Major outage"
+    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
+    OPERATIONAL = "operational", "Operational"
+
+
+class Medium(models.TextChoices):
+    """R3: through which medium the problem was reported."""
+
+    EMAIL = "email", "E-mail to the help address"
+    ISSUE = "issue", "Issue"
+    CHAT = "chat", "Internal chat"
+    DIRECT_EMAIL = "direct_email", "Direct e-mail"
+    OTHER = "other", "Other"
+
+
+class Detection(models.TextChoices):
+    """R3: proactive (found by the team) or reactive (reported by a customer)."""
+
+    PROACTIVE = "proactive", "Proactive (found by the team)"
+    REACTIVE = "reactive", "Reactive (reported by a customer)"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Awaiting triage"
+    CONFIRMED = "confirmed", "Confirmed as an incident"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class IncidentStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed, not yet published"
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
+# The statuses an update may set (publication sets identified, resolution sets resolved).
+UPDATE_STATUSES = [
+    IncidentStatus.INVESTIGATING,
+    IncidentStatus.IDENTIFIED,
+    IncidentStatus.MONITORING,
+]
+
+
+class Component(models.Model):
+    """A part of the product shown on the status page (R6)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    code_name = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code_name})" if self.code_name else self.name
+
+
+class Report(models.Model):
+    """A reported problem (R3). It becomes an incident only if R1 holds."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    # Who reported the problem (a person or address, maybe outside statusdesk) ...
+    reporter = models.CharField(max_length=254)
+    # ... and the statusdesk user who filed it.
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="filed_reports"
+    )
+    medium = models.CharField(max_length=20, choices=Medium.choices)
+    detection = models.CharField(max_length=20, choices=Detection.choices)
+    users_affected = models.PositiveIntegerField()
+    could_affect_two_or_more = models.BooleanField(default=False)
+    reported_at = models.DateTimeField(db_index=True)
+    status = models.CharField(
+        max_length=20, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+    )
+    dismissed_reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        permissions = [
+            ("report_problem", "Can report a problem"),
+            ("view_all_reports", "Can see every report"),
+        ]
+
+    def __str__(self) -> str:
+        return f"R-{self.pk} {self.title}"
+
+    @property
+    def meets_incident_threshold(self) -> bool:
+        """R1 as a fact about the report (the rule itself is enforced in services)."""
+        return self.users_affected >= 2 or self.could_affect_two_or_more
+
+
+class Issue(models.Model):
+    """R4: the detailed issue describing the problem, kept here, optionally linked outside."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Incident(models.Model):
+    report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="incident")
+    issue = models.OneToOneField(Issue, on_delete=models.PROTECT, related_name="incident")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="managed_incidents"
+    )
+    developer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_incidents",
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=IncidentStatus.choices,
+        default=IncidentStatus.CONFIRMED,
+        db_index=True,
+    )
+    # The publication (R5); empty until published.
+    name = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    workaround = models.TextField(blank=True)
+    workaround_url = models.URLField(max_length=500, blank=True)
+    severity = models.CharField(max_length=32, choices=Severity.choices, blank=True)
+    components = models.ManyToManyField(Component, related_name="incidents", blank=True)
+    notify_subscribers = models.BooleanField(default=True)
+    reminders_enabled = models.BooleanField(default=True)
+    reminder_interval_minutes = models.PositiveIntegerField(default=60)
+    next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    confirmed_at = models.DateTimeField()
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    last_update_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+        permissions = [
+            ("view_incidents", "Can see every incident"),
+            ("manage_incidents", "Can confirm, assign, publish, update and resolve incidents"),
+            ("backfill_history", "Can record past steps with an explicit time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"INC-{self.pk} {self.title}"
+
+    @property
+    def title(self) -> str:
+        return self.name or self.issue.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status == IncidentStatus.RESOLVED
+
+    @property
+    def last_activity_at(self):  # type: ignore[no-untyped-def]
+        return self.last_update_at or self.published_at or self.assigned_at or self.confirmed_at
+
+
+class IncidentUpdate(models.Model):
+    """A message posted on the status page: the publication, an update or the resolution."""
+
+    class Kind(models.TextChoices):
+        PUBLICATION = "publication", "Publication"
+        UPDATE = "update", "Update"
+        RESOLUTION = "resolution", "Resolution"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="updates")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=IncidentStatus.choices)
+    message = models.TextField()
+    notify = models.BooleanField(default=True)
+    component_statuses = models.JSONField(default=dict, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.message[:40]}"

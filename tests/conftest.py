@@ -1,0 +1,81 @@
+"""Shared fixtures. Real components only: SQLite or PostgreSQL, a real browser.
+
+With STATUSDESK_REQUIRE_SERVICES=1 (set by .ci/run) a missing service fails the run instead of
+skipping the tests that need it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from statusdesk.accounts.models import User
+from statusdesk.accounts.roles import Role
+from statusdesk.accounts.services import ensure_user
+from statusdesk.incidents.models import Component
+from statusdesk.incidents.services import ensure_default_components
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REQUIRE_SERVICES = os.environ.get("STATUSDESK_REQUIRE_SERVICES") == "1"
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a PostgreSQL run, a database that does not answer skips everything (fails in CI)."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        import psycopg
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        params.pop("prepare_threshold", None)
+        psycopg.connect(**params, connect_timeout=3).close()
+    except Exception as exc:
+        if REQUIRE_SERVICES:
+            raise pytest.UsageError(
+                f"PostgreSQL is required (STATUSDESK_REQUIRE_SERVICES=1) but unreachable: {exc}"
+            ) from exc
+        skip = pytest.mark.skip(reason=f"PostgreSQL unreachable: {exc}")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def components(db: None) -> list[Component]:
+    ensure_default_components()
+    return list(Component.objects.order_by("position"))
+
+
+def _user(email: str, role: Role) -> User:
+    user, _ = ensure_user(email, role=role, full_name=email.split("@")[0].title(), password=PASSWORD)
+    return user
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return _user("admin@example.com", Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return _user("manager@example.com", Role.INCIDENT_MANAGER)
+
+
+@pytest.fixture
+def developer(db: None) -> User:
+    return _user("developer@example.com", Role.DEVELOPER)
+
+
+@pytest.fixture
+def desk_member(db: None) -> User:
+    return _user("desk1@example.com", Role.DESK_MEMBER)
+
+
+@pytest.fixture
+def reporter(db: None) -> User:
+    return _user("reporter@example.com", Role.REPORTER)
