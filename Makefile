@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 UV_VERSION := 0.13.9
 
-.PHONY: run test lint types fmt venv lock bench clean
+.PHONY: run test test-sqlite test-postgres lint types fmt venv lock bench clean
 
 venv: $(VENV)/.installed
 
@@ -22,10 +22,20 @@ run: venv
 	$(BIN)/statusdesk seed-demo
 	PORT=$(PORT) $(BIN)/statusdesk serve --with-worker
 
+# The whole suite on SQLite, then everything but the browser tests again on PostgreSQL.
+TEST_POSTGRES_URL ?= $(or $(STATUSDESK_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/test)
+
 test: venv
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/python -m pytest
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
+
+test-sqlite: venv
+	$(BIN)/python -m pytest
+
+test-postgres: venv
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
 
 lint: venv
 	$(BIN)/ruff check src tests

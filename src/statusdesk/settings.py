@@ -126,6 +126,7 @@ DISPLAY_ZONE = parse_display_zone(STATUSDESK_DISPLAY_TZ)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -157,4 +158,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("STATUSDESK_LOG_LEVEL", "INFO")},
+    # The Huey consumer installs its own handler on "huey"; without this every line shows twice.
+    "loggers": {"huey": {"propagate": False}},
 }

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from statusdesk.accounts.models import ApiToken, hash_token
+from statusdesk.accounts.services import create_api_token, user_for_token
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_create_prints_the_token_once_and_stores_only_its_hash(manager):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("token", "create", "manager@example.com", stdout=out, stderr=err)
+    secret = out.getvalue().strip()
+    assert secret.startswith("sdk_") and len(secret) > 40
+    token = ApiToken.objects.get()
+    assert token.key_hash == hash_token(secret) and secret not in token.key_hash
+    assert "shown once" in err.getvalue()
+    assert user_for_token(secret) == manager
+    assert token.key_prefix == secret[:12]
+
+
+def test_token_for_unknown_user_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="no active user"):
+        call_command("token", "create", "ghost@example.com")
+
+
+def test_revoked_or_wrong_token_finds_nobody(manager):
+    from django.utils import timezone
+
+    token, secret = create_api_token(manager.email)
+    assert user_for_token(secret + "x") is None
+    assert user_for_token("") is None
+    token.revoked_at = timezone.now()
+    token.save()
+    assert user_for_token(secret) is None
+
+
+def test_token_of_a_deactivated_user_finds_nobody(manager):
+    _, secret = create_api_token(manager.email)
+    manager.is_active = False
+    manager.save()
+    assert user_for_token(secret) is None

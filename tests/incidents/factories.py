@@ -1,0 +1,63 @@
+"""Build incidents step by step through the real services (no shortcuts past the rules)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from statusdesk.accounts.models import User
+from statusdesk.incidents import services
+from statusdesk.incidents.models import Component, Incident, Report
+
+
+def a_report(actor: User, **overrides: Any) -> Report:
+    fields: dict[str, Any] = {
+        "title": "Login fails with an error 500",
+        "description": "Several customers cannot log in to the platform since 09:00.",
+        "reporter": "customer@client.example",
+        "medium": "email",
+        "detection": "reactive",
+        "users_affected": 3,
+        "could_affect_two_or_more": True,
+    }
+    fields.update(overrides)
+    return services.report_problem(actor=actor, **fields)
+
+
+def a_confirmed_incident(manager: User, *, at: datetime | None = None, **report: Any) -> Incident:
+    filed = a_report(manager, **report)
+    return services.confirm_incident(
+        actor=manager,
+        report=filed,
+        issue_title="Login returns 500",
+        issue_description="POST /login raises KeyError in the session backend.",
+        issue_url="https://gitlab.example.com/product/-/issues/42",
+        at=at,
+    )
+
+
+def an_assigned_incident(manager: User, developer: User) -> Incident:
+    incident = a_confirmed_incident(manager)
+    return services.assign_developer(actor=manager, incident=incident, developer=developer.email)
+
+
+def publication(components: list[Component], **overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "name": "Users cannot log in to the Platform",
+        "message": "Logging in to the Platform fails with an error for some users.",
+        "workaround": "Use single sign-on from the organization page.",
+        "workaround_url": "https://docs.example.com/sso",
+        "component_ids": [components[0].pk, components[1].pk],
+        "severity": "partial_outage",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def a_published_incident(
+    manager: User, developer: User, components: list[Component], **overrides: Any
+) -> Incident:
+    incident = an_assigned_incident(manager, developer)
+    return services.publish_incident(
+        actor=manager, incident=incident, **publication(components, **overrides)
+    )
