@@ -10,9 +10,13 @@ from statusdesk.core.models import AppendOnlyError, Event, EventKind
 pytestmark = pytest.mark.django_db
 
 
-def test_events_are_append_only(manager):
+def record_one(actor) -> Event:
     with transaction.atomic():
-        event = record(EventKind.REPORT_FILED, at=timezone.now(), actor=manager, note="x")
+        return record(EventKind.REPORT_FILED, at=timezone.now(), actor=actor, note="x")
+
+
+def test_events_are_append_only(manager):
+    event = record_one(manager)
     event.data = {"note": "changed"}
     with pytest.raises(AppendOnlyError):
         event.save()

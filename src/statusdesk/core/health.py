@@ -20,7 +20,9 @@ def database_health(alias: str = "default") -> dict[str, Any]:
 
 def queue_health(huey: Any = None) -> dict[str, Any]:
     if huey is None:
-        from huey.contrib.djhuey import HUEY as huey
+        from huey.contrib import djhuey
+
+        huey = djhuey.HUEY
     backend = type(huey).__name__
     try:
         pending = huey.pending_count()

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from statusdesk.core.models import Event
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """The audit log: append-only, so nothing here can be added, changed or deleted."""
+
+    list_display = ["at", "kind", "actor", "incident", "report", "component"]
+    list_filter = ["kind"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,55 @@
+"""Administrators edit components (R6) in the admin; history stays append-only there too."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/incidents/component/",
+        "/admin/incidents/report/",
+        "/admin/incidents/incident/",
+        "/admin/core/event/",
+        "/admin/accounts/user/",
+        "/admin/accounts/apitoken/",
+    ],
+)
+def test_admin_pages_open_for_administrators(client, admin_user, components, path):
+    client.force_login(admin_user)
+    assert client.get(path).status_code == 200
+
+
+def test_r6_administrator_renames_a_component_but_not_its_status(client, admin_user, components):
+    client.force_login(admin_user)
+    docs = components[2]
+    response = client.post(
+        f"/admin/incidents/component/{docs.pk}/change/",
+        {
+            "name": "Documentation",
+            "code_name": "Docs",
+            "description": "Guides",
+            "position": 3,
+            "status": "major_outage",
+        },
+    )
+    assert response.status_code == 302
+    docs.refresh_from_db()
+    assert docs.name == "Documentation"
+    assert docs.status == "operational"  # only incidents change a status
+
+
+def test_event_log_cannot_be_changed_in_the_admin(client, admin_user, manager):
+    from .test_events import record_one
+
+    event = record_one(manager)
+    client.force_login(admin_user)
+    assert client.post(f"/admin/core/event/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_managers_cannot_open_the_admin(client, manager):
+    client.force_login(manager)
+    assert client.get("/admin/incidents/component/").status_code == 302
