@@ -59,7 +59,9 @@ def components(db: None) -> list[Component]:
 
 
 def _user(email: str, role: Role) -> User:
-    user, _ = ensure_user(email, role=role, full_name=email.split("@")[0].title(), password=PASSWORD)
+    user, _ = ensure_user(
+        email, role=role, full_name=email.split("@")[0].title(), password=PASSWORD
+    )
     return user
 
 

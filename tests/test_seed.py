@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from statusdesk.accounts.models import User
-from statusdesk.incidents.models import Component
 from statusdesk.incidents.management.commands.seed_demo import DEMO_USERS
+from statusdesk.incidents.models import Component
 
 DEMO_EMAILS = {email for email, _, _ in DEMO_USERS}
 

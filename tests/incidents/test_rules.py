@@ -277,8 +277,9 @@ def test_r5_publication_needs_every_field(manager, developer, components, field,
     assert set(Component.objects.values_list("status", flat=True)) == {"operational"}
 
 
-@pytest.mark.parametrize("severity", ["major_outage", "partial_outage", "degraded_performance",
-                                      "operational"])
+@pytest.mark.parametrize(
+    "severity", ["major_outage", "partial_outage", "degraded_performance", "operational"]
+)
 def test_r5_each_severity_of_the_document(manager, developer, components, severity):
     incident = a_published_incident(manager, developer, components, severity=severity)
     assert incident.severity == severity

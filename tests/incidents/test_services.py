@@ -37,7 +37,10 @@ def test_update_changes_status_and_component_statuses(manager, developer, compon
         incident=incident,
         status="monitoring",
         message="A fix is deployed; we are watching error rates.",
-        component_statuses={str(components[0].pk): "degraded_performance", docs.pk: "partial_outage"},
+        component_statuses={
+            str(components[0].pk): "degraded_performance",
+            docs.pk: "partial_outage",
+        },
     )
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.MONITORING
@@ -52,8 +55,9 @@ def test_update_changes_status_and_component_statuses(manager, developer, compon
 
 def test_update_moves_the_next_reminder(manager, developer, components):
     incident = a_published_incident(manager, developer, components)
-    update = services.post_update(actor=manager, incident=incident, status="identified",
-                                  message="Still on it.")
+    update = services.post_update(
+        actor=manager, incident=incident, status="identified", message="Still on it."
+    )
     incident.refresh_from_db()
     assert incident.next_reminder_at == update.at + timedelta(minutes=60)
 
@@ -96,8 +100,9 @@ def test_dismissing_a_report_closes_it(manager):
     with pytest.raises(IllegalTransition):
         services.dismiss_report(actor=manager, report=report, reason="again")
     with pytest.raises(IllegalTransition):
-        services.confirm_incident(actor=manager, report=report, issue_title="t",
-                                  issue_description="d")
+        services.confirm_incident(
+            actor=manager, report=report, issue_title="t", issue_description="d"
+        )
 
 
 def test_dismissing_needs_a_reason(manager):
@@ -110,14 +115,16 @@ def test_dismissing_needs_a_reason(manager):
 def test_confirming_a_confirmed_report_is_refused(manager):
     incident = a_confirmed_incident(manager)
     with pytest.raises(IllegalTransition, match="already confirmed"):
-        services.confirm_incident(actor=manager, report=incident.report, issue_title="t",
-                                  issue_description="d")
+        services.confirm_incident(
+            actor=manager, report=incident.report, issue_title="t", issue_description="d"
+        )
 
 
 def test_unknown_ids_are_not_found(manager):
     with pytest.raises(NotFound):
-        services.confirm_incident(actor=manager, report=424242, issue_title="t",
-                                  issue_description="d")
+        services.confirm_incident(
+            actor=manager, report=424242, issue_title="t", issue_description="d"
+        )
     with pytest.raises(NotFound):
         services.resolve_incident(actor=manager, incident=424242, message="Resolved.")
 
@@ -127,8 +134,9 @@ def test_only_managers_and_administrators_run_the_process(request, manager, comp
     actor = request.getfixturevalue(role)
     report = a_report(manager)
     with pytest.raises(NotAllowed):
-        services.confirm_incident(actor=actor, report=report, issue_title="t",
-                                  issue_description="d")
+        services.confirm_incident(
+            actor=actor, report=report, issue_title="t", issue_description="d"
+        )
     with pytest.raises(NotAllowed):
         services.dismiss_report(actor=actor, report=report, reason="no")
 
@@ -155,17 +163,34 @@ def test_manager_backfills_a_past_incident_in_order(manager, developer, componen
     start = timezone.now() - timedelta(days=3)
     report = a_report(manager, at=start)
     incident = services.confirm_incident(
-        actor=manager, report=report, issue_title="t", issue_description="d",
+        actor=manager,
+        report=report,
+        issue_title="t",
+        issue_description="d",
         at=start + timedelta(minutes=10),
     )
-    services.assign_developer(actor=manager, incident=incident, developer=developer.email,
-                              at=start + timedelta(minutes=20))
-    services.publish_incident(actor=manager, incident=incident, **publication(components),
-                              at=start + timedelta(minutes=30))
-    services.post_update(actor=manager, incident=incident, status="monitoring", message="m",
-                         at=start + timedelta(hours=2))
-    services.resolve_incident(actor=manager, incident=incident, message="Resolved.",
-                              at=start + timedelta(hours=5))
+    services.assign_developer(
+        actor=manager,
+        incident=incident,
+        developer=developer.email,
+        at=start + timedelta(minutes=20),
+    )
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        **publication(components),
+        at=start + timedelta(minutes=30),
+    )
+    services.post_update(
+        actor=manager,
+        incident=incident,
+        status="monitoring",
+        message="m",
+        at=start + timedelta(hours=2),
+    )
+    services.resolve_incident(
+        actor=manager, incident=incident, message="Resolved.", at=start + timedelta(hours=5)
+    )
     incident.refresh_from_db()
     assert incident.report.reported_at == start
     assert incident.resolved_at == start + timedelta(hours=5)
@@ -182,8 +207,13 @@ def test_backfill_never_in_the_future(manager):
 def test_backfill_never_before_the_previous_step(manager, developer):
     report = a_report(manager, at=timezone.now() - timedelta(hours=2))
     with pytest.raises(RuleViolation, match="before the report") as refused:
-        services.confirm_incident(actor=manager, report=report, issue_title="t",
-                                  issue_description="d", at=timezone.now() - timedelta(hours=3))
+        services.confirm_incident(
+            actor=manager,
+            report=report,
+            issue_title="t",
+            issue_description="d",
+            at=timezone.now() - timedelta(hours=3),
+        )
     assert refused.value.field == "at"
 
 

@@ -33,7 +33,13 @@ MANAGE_INCIDENTS = "incidents.manage_incidents"
 BACKFILL = "incidents.backfill_history"
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
-    Role.ADMINISTRATOR: {REPORT_PROBLEM, VIEW_ALL_REPORTS, VIEW_INCIDENTS, MANAGE_INCIDENTS, BACKFILL},
+    Role.ADMINISTRATOR: {
+        REPORT_PROBLEM,
+        VIEW_ALL_REPORTS,
+        VIEW_INCIDENTS,
+        MANAGE_INCIDENTS,
+        BACKFILL,
+    },
     Role.INCIDENT_MANAGER: {
         REPORT_PROBLEM,
         VIEW_ALL_REPORTS,

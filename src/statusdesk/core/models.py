@@ -67,7 +67,10 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["incident", "at"]), models.Index(fields=["component", "at"])]
+        indexes = [
+            models.Index(fields=["incident", "at"]),
+            models.Index(fields=["component", "at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta, timezone, tzinfo
+from datetime import UTC, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
@@ -13,7 +13,7 @@ def parse_display_zone(value: str) -> tzinfo:
     """Read `UTC-5`, `-05:00`, `UTC+5:30`, `UTC` or an IANA name such as `America/Bogota`."""
     text = value.strip()
     if text.upper() in {"UTC", "GMT", "Z", ""}:
-        return timezone.utc
+        return UTC
     match = _OFFSET.match(text)
     if match:
         sign, hours, minutes = match.groups()

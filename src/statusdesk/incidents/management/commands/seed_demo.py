@@ -41,7 +41,7 @@ class Command(BaseCommand):
         self.stdout.write(f"seeded {components} new components and {users} new users")
         if options["quiet"]:
             return
-        self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for email, role, _ in DEMO_USERS:
             self.stdout.write(f"  {email:<24} {role.value}")
         self.stdout.write("")
