@@ -42,6 +42,11 @@ from statusdesk.incidents.models import (
 )
 
 TITLE_MAX = 200
+URL_MAX = 500  # the URL fields' max_length (PostgreSQL refuses longer values)
+# The largest count an integer column holds everywhere (PostgreSQL `integer`).
+USERS_AFFECTED_MAX = 2**31 - 1
+# Ids beyond a 64-bit integer name nothing (and SQLite cannot even compare them).
+ID_MAX = 2**63 - 1
 RESOLUTION_MAX_LINES = 2
 RESOLUTION_LINE_MAX = 280
 REMINDER_MIN_MINUTES = 5
@@ -115,6 +120,9 @@ def _url(problems: Problems, field: str, value: str | None, *, required: bool,
         if required:
             problems.add(field, f"{label or field} is required", rule)
         return ""
+    if len(text) > URL_MAX:
+        problems.add(field, f"{label or field} must be at most {URL_MAX} characters", rule)
+        return text
     try:
         _url_validator(text)
     except ValidationError:
@@ -222,6 +230,8 @@ def report_problem(
         problems.add("users_affected", "users_affected must be a whole number", "R3")
     elif users_affected < 0:
         problems.add("users_affected", "users_affected cannot be negative", "R3")
+    elif users_affected > USERS_AFFECTED_MAX:
+        problems.add("users_affected", f"users_affected must be at most {USERS_AFFECTED_MAX}", "R3")
     problems.raise_if_any()
     reported_at = _when(actor, at)
     report = Report.objects.create(
@@ -381,7 +391,8 @@ def _components(problems: Problems, field: str, ids: Iterable[Any]) -> list[Comp
             wanted.append(int(raw))
         except (TypeError, ValueError):
             problems.add(field, f"{field}: {raw!r} is not a component id", "R6")
-    found = {c.pk: c for c in Component.objects.filter(pk__in=wanted)}
+    in_range = [pk for pk in wanted if 0 < pk <= ID_MAX]
+    found = {c.pk: c for c in Component.objects.filter(pk__in=in_range)}
     missing = [str(pk) for pk in wanted if pk not in found]
     if missing:
         problems.add(field, f"{field}: unknown component id(s) {', '.join(missing)}", "R6")

@@ -1,0 +1,293 @@
+"""The JSON shapes of the API (/api/v1/): what a request may send and what it gets back.
+
+Input schemas check types only (strictly: "5" is not a number, 1 is not a boolean) and refuse
+unknown fields, so a typo is never silently dropped. Choices (medium, detection, severity, status)
+and every process rule are left to the services, whose messages name the rule (R1–R20).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from ninja import Schema
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from statusdesk.accounts.models import User
+from statusdesk.core.models import Event, EventKind
+from statusdesk.incidents import queries
+from statusdesk.incidents.models import Component, Incident, IncidentUpdate, Report
+
+# The earliest time a step may be back-dated to: anything older is a typo, not history.
+EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; Django's form fields refuse it the same way.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+def _plausible_at(value: datetime | None) -> datetime | None:
+    """Aware times become UTC and must be after 1970. Naive ones go on to the service, which
+    explains that a time zone is required."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+05:00
+        raise ValueError("is out of range") from exc
+    if value < EARLIEST_AT:
+        raise ValueError("must be after 1970-01-01T00:00:00Z")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Text = Annotated[StrictStr, AfterValidator(_no_nul)]
+At = Annotated[
+    datetime | None,
+    AfterValidator(_plausible_at),
+    Field(
+        description="When the step happened, ISO 8601 with a time zone; omit for now. "
+        "Only incident managers and administrators may send it (back-filling history); "
+        "never in the future, never before the previous step."
+    ),
+]
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class InputSchema(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+class ErrorItem(Schema):
+    field: str | None
+    rule: str | None
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every refusal: a sentence, the field and process rule it is about, and every problem."""
+
+    detail: str
+    field: str | None = None
+    rule: str | None = None
+    errors: list[ErrorItem] = []
+
+
+def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
+    """The error answers an operation documents in OpenAPI."""
+    return dict.fromkeys(codes, ErrorOut)
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+class ReportIn(InputSchema):
+    title: Text
+    description: Text
+    reporter: Text = Field(description="Who reported the problem (a person or an address).")
+    medium: Text = Field(description="email, issue, chat, direct_email or other (R3).")
+    detection: Text = Field(description="proactive or reactive (R3).")
+    users_affected: StrictInt
+    could_affect_two_or_more: StrictBool
+    at: At = None
+
+
+class ConfirmIn(InputSchema):
+    issue_title: Text
+    issue_description: Text
+    issue_url: Text | None = Field(None, description="Optional link to an external tracker.")
+    at: At = None
+
+
+class DismissIn(InputSchema):
+    reason: Text
+    at: At = None
+
+
+class AssignIn(InputSchema):
+    developer: Text = Field(description="The e-mail address of a user with the Developer role.")
+    at: At = None
+
+
+class PublishIn(InputSchema):
+    name: Text
+    message: Text
+    workaround: Text
+    workaround_url: Text
+    component_ids: list[StrictInt]
+    severity: Text = Field(
+        description="major_outage, partial_outage, degraded_performance or operational (R5)."
+    )
+    notify: StrictBool = True
+    reminders: StrictBool = True
+    reminder_interval_minutes: StrictInt = 60
+    at: At = None
+
+
+class UpdateIn(InputSchema):
+    status: Text = Field(description="investigating, identified or monitoring.")
+    message: Text
+    notify: StrictBool = True
+    component_statuses: dict[str, Text] | None = Field(
+        None, description="Component id → new status, for the components this update changes."
+    )
+    at: At = None
+
+
+class ResolveIn(InputSchema):
+    message: Text = Field(description="At most two lines (R11).")
+    notify: StrictBool = True
+    at: At = None
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+class MeOut(Schema):
+    id: int
+    email: str
+    full_name: str
+    roles: list[str]
+
+
+class ComponentOut(Schema):
+    id: int
+    name: str
+    code_name: str
+    description: str
+    status: str
+    position: int
+
+
+class ComponentRef(Schema):
+    id: int
+    name: str
+    status: str
+
+
+class IssueOut(Schema):
+    title: str
+    description: str
+    url: str
+
+
+class ReportOut(Schema):
+    id: int
+    title: str
+    description: str
+    reporter: str
+    filed_by: str
+    medium: str
+    detection: str
+    users_affected: int
+    could_affect_two_or_more: bool
+    reported_at: UtcDatetime
+    status: str
+    dismissed_reason: str
+    closed_at: UtcDatetime | None
+    incident_id: int | None
+    meets_incident_threshold: bool
+
+    @staticmethod
+    def resolve_filed_by(obj: Report) -> str:
+        return obj.filed_by.email
+
+    @staticmethod
+    def resolve_incident_id(obj: Report) -> int | None:
+        # The reverse one-to-one raises (an AttributeError) while the report has no incident.
+        incident = getattr(obj, "incident", None)
+        return incident.pk if incident is not None else None
+
+
+def _email(user: User | None) -> str | None:
+    return user.email if user is not None else None
+
+
+class IncidentOut(Schema):
+    id: int
+    status: str
+    name: str
+    title: str
+    message: str
+    workaround: str
+    workaround_url: str
+    severity: str
+    components: list[ComponentRef]
+    notify_subscribers: bool
+    reminders_enabled: bool
+    reminder_interval_minutes: int
+    next_reminder_at: UtcDatetime | None
+    manager: str
+    developer: str | None
+    issue: IssueOut
+    report_id: int
+    confirmed_at: UtcDatetime
+    assigned_at: UtcDatetime | None
+    published_at: UtcDatetime | None
+    last_update_at: UtcDatetime | None
+    resolved_at: UtcDatetime | None
+
+    @staticmethod
+    def resolve_components(obj: Incident) -> list[Component]:
+        return list(obj.components.all())
+
+    @staticmethod
+    def resolve_manager(obj: Incident) -> str:
+        return obj.manager.email
+
+    @staticmethod
+    def resolve_developer(obj: Incident) -> str | None:
+        return _email(obj.developer)
+
+
+class UpdateOut(Schema):
+    id: int
+    kind: str
+    status: str
+    message: str
+    notify: bool
+    component_statuses: dict[str, str]
+    author: str
+    at: UtcDatetime
+
+    @staticmethod
+    def resolve_author(obj: IncidentUpdate) -> str:
+        return obj.author.email
+
+
+class TimelineEntryOut(Schema):
+    at: UtcDatetime
+    kind: str
+    label: str
+    actor: str | None
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_label(obj: Event) -> str:
+        return str(EventKind(obj.kind).label)
+
+    @staticmethod
+    def resolve_actor(obj: Event) -> str | None:
+        return _email(obj.actor)
+
+
+class IncidentDetailOut(IncidentOut):
+    updates: list[UpdateOut]
+    timeline: list[TimelineEntryOut] = Field(description="The incident's history (event log).")
+
+    @staticmethod
+    def resolve_updates(obj: Incident) -> list[IncidentUpdate]:
+        return list(obj.updates.all())
+
+    @staticmethod
+    def resolve_timeline(obj: Incident) -> list[Event]:
+        return queries.incident_timeline(obj)
