@@ -1,3 +1,8 @@
-from django.urls import path
+from django.urls import URLPattern, path
 
-urlpatterns: list = []
+from statusdesk.accounts import views
+
+urlpatterns: list[URLPattern] = [
+    path("login/", views.ConsoleLoginView.as_view(), name="login"),
+    path("logout/", views.ConsoleLogoutView.as_view(), name="logout"),
+]

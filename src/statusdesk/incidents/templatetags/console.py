@@ -1,0 +1,215 @@
+"""Template helpers of the console: times in the display zone, R16 durations, badges, events."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.utils import timezone
+from django.utils.html import format_html
+
+from statusdesk.accounts.roles import roles_of
+from statusdesk.core.models import Event, EventKind
+from statusdesk.core.time import describe_duration, display_zone_name, format_timeline
+from statusdesk.incidents.models import ComponentStatus, Incident, IncidentStatus, Medium
+
+register = template.Library()
+
+_RULE = re.compile(r"^R\d{1,2}$")
+_RULE_PREFIX = re.compile(r"^(R\d{1,2}):\s*")
+_FIELD_NAME = re.compile(r"^[a-z]+(?:_[a-z]+)+")
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    """`26-11-28 09:14 UTC-5` in a <time> element (the display zone, R14 format)."""
+    if value is None:
+        return "—"
+    return format_html(
+        '<time datetime="{}">{} <span class="tz">{}</span></time>',
+        value.isoformat(),
+        format_timeline(value),
+        display_zone_name(),
+    )
+
+
+@register.filter
+def plain_time(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return f"{format_timeline(value)} {display_zone_name()}"
+
+
+def _span(start: datetime, end: datetime | None = None) -> str:
+    seconds = ((end or timezone.now()) - start).total_seconds()
+    if seconds < 60:
+        return "under a minute"
+    return describe_duration(seconds)
+
+
+@register.filter
+def since(value: datetime | None) -> str:
+    """How long ago, in R16 wording: '3.5 hours'."""
+    if value is None:
+        return "—"
+    return _span(value)
+
+
+@register.filter
+def until(value: datetime | None) -> str:
+    """How long from now until a future moment ('20 minutes'); '' when it has passed."""
+    if value is None:
+        return ""
+    seconds = (value - timezone.now()).total_seconds()
+    if seconds <= 0:
+        return ""
+    return "under a minute" if seconds < 60 else describe_duration(seconds)
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    seconds = (timezone.now() - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    return f"{describe_duration(seconds)} ago"
+
+
+@register.simple_tag
+def duration(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "—"
+    return _span(start, end)
+
+
+@register.filter
+def update_overdue(incident: Incident, now: datetime | None = None) -> bool:
+    """R10: the reminder interval has passed without an update (a missed update is visible)."""
+    return bool(
+        not incident.is_resolved
+        and incident.reminders_enabled
+        and incident.next_reminder_at is not None
+        and incident.next_reminder_at < (now or timezone.now())
+    )
+
+
+@register.simple_tag
+def role_names(user: Any) -> str:
+    return ", ".join(roles_of(user)) or ("Administrator" if user.is_superuser else "No role")
+
+
+@register.filter
+def component_status_label(value: str) -> str:
+    try:
+        return str(ComponentStatus(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def incident_status_label(value: str) -> str:
+    try:
+        return str(IncidentStatus(value).label)
+    except ValueError:
+        return value
+
+
+@register.simple_tag
+def field_errors(field: BoundField) -> list[dict[str, str]]:
+    """A field's errors as {message, rule}; the rule is shown as a badge, not inside the text."""
+    return [_error(error) for error in field.errors.as_data()]
+
+
+@register.simple_tag
+def form_errors(form: Any) -> list[dict[str, str]]:
+    return [_error(error) for error in form.non_field_errors().as_data()]
+
+
+def _error(error: Any) -> dict[str, str]:
+    message = " ".join(str(m) for m in error.messages)
+    code = error.code or ""
+    rule = code if _RULE.match(code) else ""
+    prefix = _RULE_PREFIX.match(message)
+    if prefix:
+        rule = rule or prefix.group(1)
+        message = message[prefix.end() :]
+    # A message that starts with a field's name ('issue_title is required') reads as words.
+    message = _FIELD_NAME.sub(lambda m: m.group(0).replace("_", " "), message)
+    if message:
+        message = message[0].upper() + message[1:]
+    return {"message": message, "rule": rule}
+
+
+_MEDIUM = dict(Medium.choices)
+
+
+@register.simple_tag
+def event_detail(event: Event) -> str:
+    """One line saying what the event changed, from its recorded data."""
+    data: dict[str, Any] = event.data or {}
+    kind = event.kind
+    if kind == EventKind.REPORT_FILED:
+        users = data.get("users_affected")
+        could = " (could affect two or more)" if data.get("could_affect_two_or_more") else ""
+        return (
+            f"Reported by {data.get('reporter', '?')} via "
+            f"{str(_MEDIUM.get(data.get('medium', ''), data.get('medium', '?'))).lower()}, "
+            f"{data.get('detection', '?')} detection, {users} "
+            f"user{'' if users == 1 else 's'} affected{could}"
+        )
+    if kind == EventKind.REPORT_DISMISSED:
+        return f"Reason: {data.get('reason', '')}"
+    if kind == EventKind.INCIDENT_CONFIRMED:
+        return f"Incident manager: {data.get('manager', '?')}"
+    if kind == EventKind.ISSUE_OPENED:
+        return str(data.get("title", ""))
+    if kind == EventKind.DEVELOPER_ASSIGNED:
+        previous = data.get("previous")
+        text = f"Accountable developer: {data.get('developer', '?')}"
+        return f"{text} (replaces {previous})" if previous else text
+    if kind == EventKind.INCIDENT_PUBLISHED:
+        components = ", ".join(data.get("components") or [])
+        return (
+            f"“{data.get('name', '')}” · {component_status_label(data.get('severity', ''))}"
+            f" · {components}"
+        )
+    if kind == EventKind.INCIDENT_UPDATED:
+        return f"{incident_status_label(data.get('status', ''))}: {data.get('message', '')}".strip()
+    if kind == EventKind.COMPONENT_STATUS_CHANGED:
+        name = data.get("component_name") or (event.component.name if event.component else "?")
+        return (
+            f"{name}: {component_status_label(data.get('previous', '')).lower()} → "
+            f"{component_status_label(data.get('status', '')).lower()}"
+        )
+    if kind == EventKind.INCIDENT_RESOLVED:
+        return str(data.get("message", ""))
+    return ""
+
+
+_EVENT_TONE: dict[str, str] = {
+    EventKind.REPORT_FILED: "neutral",
+    EventKind.REPORT_DISMISSED: "neutral",
+    EventKind.INCIDENT_CONFIRMED: "accent",
+    EventKind.ISSUE_OPENED: "neutral",
+    EventKind.DEVELOPER_ASSIGNED: "accent",
+    EventKind.INCIDENT_PUBLISHED: "warn",
+    EventKind.INCIDENT_UPDATED: "info",
+    EventKind.COMPONENT_STATUS_CHANGED: "muted",
+    EventKind.INCIDENT_RESOLVED: "ok",
+}
+
+
+@register.filter
+def event_tone(event: Event) -> str:
+    return _EVENT_TONE.get(event.kind, "neutral")
+
+
+@register.filter
+def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    if not mapping:
+        return None
+    return mapping.get(key, mapping.get(str(key)))
