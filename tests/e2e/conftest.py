@@ -1,0 +1,71 @@
+"""Browser fixtures: Playwright (sync API) driving Debian's chromium against `live_server`.
+
+`playwright install` is never used: the browser is the system's /usr/bin/chromium. When it is
+missing the browser tests are skipped, or fail when STATUSDESK_REQUIRE_SERVICES=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD, REQUIRE_SERVICES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
+        message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+def sign_in(page: Any, base_url: str, email: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+
+def shoot(page: Any, path: Path) -> None:
+    """A full-page screenshot from the top (the sticky top bar stays at the top)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=path, full_page=True)
