@@ -103,8 +103,15 @@ def _when(
     return effective_time(at, not_before=not_before, not_before_label=not_before_label)
 
 
-def _text(problems: Problems, field: str, value: str | None, *, max_length: int | None = None,
-          label: str | None = None, rule: str | None = None) -> str:
+def _text(
+    problems: Problems,
+    field: str,
+    value: str | None,
+    *,
+    max_length: int | None = None,
+    label: str | None = None,
+    rule: str | None = None,
+) -> str:
     text = (value or "").strip()
     if not text:
         problems.add(field, f"{label or field} is required", rule)
@@ -113,8 +120,15 @@ def _text(problems: Problems, field: str, value: str | None, *, max_length: int 
     return text
 
 
-def _url(problems: Problems, field: str, value: str | None, *, required: bool,
-         label: str | None = None, rule: str | None = None) -> str:
+def _url(
+    problems: Problems,
+    field: str,
+    value: str | None,
+    *,
+    required: bool,
+    label: str | None = None,
+    rule: str | None = None,
+) -> str:
     text = (value or "").strip()
     if not text:
         if required:
@@ -130,8 +144,14 @@ def _url(problems: Problems, field: str, value: str | None, *, required: bool,
     return text
 
 
-def _choice(problems: Problems, field: str, value: str | None, choices: Iterable[str],
-            *, rule: str | None = None) -> str:
+def _choice(
+    problems: Problems,
+    field: str,
+    value: str | None,
+    choices: Iterable[str],
+    *,
+    rule: str | None = None,
+) -> str:
     allowed = list(choices)
     if value not in allowed:
         problems.add(field, f"{field} must be one of {', '.join(allowed)}; got {value!r}", rule)
@@ -220,12 +240,20 @@ def report_problem(
     problems = Problems()
     title = _text(problems, "title", title, max_length=TITLE_MAX)
     description = _text(problems, "description", description)
-    reporter = _text(problems, "reporter", reporter, max_length=254, rule="R3",
-                     label="reporter (who reported the problem)")
+    reporter = _text(
+        problems,
+        "reporter",
+        reporter,
+        max_length=254,
+        rule="R3",
+        label="reporter (who reported the problem)",
+    )
     _choice(problems, "medium", medium, Medium.values, rule="R3")
     _choice(problems, "detection", detection, Detection.values, rule="R3")
-    if users_affected is None or isinstance(users_affected, bool) or not isinstance(
-        users_affected, int
+    if (
+        users_affected is None
+        or isinstance(users_affected, bool)
+        or not isinstance(users_affected, int)
     ):
         problems.add("users_affected", "users_affected must be a whole number", "R3")
     elif users_affected < 0:
@@ -233,6 +261,7 @@ def report_problem(
     elif users_affected > USERS_AFFECTED_MAX:
         problems.add("users_affected", f"users_affected must be at most {USERS_AFFECTED_MAX}", "R3")
     problems.raise_if_any()
+    assert isinstance(users_affected, int)
     reported_at = _when(actor, at)
     report = Report.objects.create(
         title=title,
@@ -297,8 +326,7 @@ def confirm_incident(
     issue_description = _text(problems, "issue_description", issue_description, rule="R4")
     issue_url = _url(problems, "issue_url", issue_url, required=False, rule="R4")
     problems.raise_if_any()
-    confirmed_at = _when(actor, at, not_before=report.reported_at,
-                         not_before_label="the report")
+    confirmed_at = _when(actor, at, not_before=report.reported_at, not_before_label="the report")
     issue = Issue.objects.create(
         title=issue_title, description=issue_description, url=issue_url, created_at=confirmed_at
     )
@@ -308,10 +336,23 @@ def confirm_incident(
     report.status = ReportStatus.CONFIRMED
     report.closed_at = confirmed_at
     report.save(update_fields=["status", "closed_at"])
-    record(EventKind.INCIDENT_CONFIRMED, at=confirmed_at, actor=actor, report=report,
-           incident=incident, manager=actor.email)
-    record(EventKind.ISSUE_OPENED, at=confirmed_at, actor=actor, report=report,
-           incident=incident, title=issue_title, url=issue_url)
+    record(
+        EventKind.INCIDENT_CONFIRMED,
+        at=confirmed_at,
+        actor=actor,
+        report=report,
+        incident=incident,
+        manager=actor.email,
+    )
+    record(
+        EventKind.ISSUE_OPENED,
+        at=confirmed_at,
+        actor=actor,
+        report=report,
+        incident=incident,
+        title=issue_title,
+        url=issue_url,
+    )
     return incident
 
 
@@ -379,8 +420,14 @@ def assign_developer(
     incident.developer = person
     incident.assigned_at = assigned_at
     incident.save(update_fields=["developer", "assigned_at"])
-    record(EventKind.DEVELOPER_ASSIGNED, at=assigned_at, actor=actor, incident=incident,
-           developer=person.email, previous=previous)
+    record(
+        EventKind.DEVELOPER_ASSIGNED,
+        at=assigned_at,
+        actor=actor,
+        incident=incident,
+        developer=person.email,
+        previous=previous,
+    )
     return incident
 
 
@@ -431,13 +478,19 @@ def publish_incident(
             rule="R4",
         )
     problems = Problems()
-    name = _text(problems, "name", name, max_length=TITLE_MAX, rule="R5",
-                 label="incident name")
-    message = _text(problems, "message", message, rule="R5",
-                    label="message (what is affected and how)")
+    name = _text(problems, "name", name, max_length=TITLE_MAX, rule="R5", label="incident name")
+    message = _text(
+        problems, "message", message, rule="R5", label="message (what is affected and how)"
+    )
     workaround = _text(problems, "workaround", workaround, rule="R5")
-    workaround_url = _url(problems, "workaround_url", workaround_url, required=True,
-                          label="workaround documentation link", rule="R5")
+    workaround_url = _url(
+        problems,
+        "workaround_url",
+        workaround_url,
+        required=True,
+        label="workaround documentation link",
+        rule="R5",
+    )
     components = _components(problems, "component_ids", component_ids or [])
     if not components and not problems.has("component_ids"):
         problems.add("component_ids", "select at least one affected component", "R5")
@@ -453,8 +506,9 @@ def publish_incident(
             "R5",
         )
     problems.raise_if_any()
-    published_at = _when(actor, at, not_before=incident.assigned_at,
-                         not_before_label="the assignment")
+    published_at = _when(
+        actor, at, not_before=incident.assigned_at, not_before_label="the assignment"
+    )
     incident.name = name
     incident.message = message
     incident.workaround = workaround
@@ -466,9 +520,7 @@ def publish_incident(
     incident.reminder_interval_minutes = interval
     incident.published_at = published_at
     incident.last_update_at = published_at
-    incident.next_reminder_at = (
-        published_at + timedelta(minutes=interval) if reminders else None
-    )
+    incident.next_reminder_at = published_at + timedelta(minutes=interval) if reminders else None
     incident.save()
     incident.components.set(components)
     IncidentUpdate.objects.create(
@@ -495,8 +547,7 @@ def publish_incident(
         reminder_interval_minutes=interval,
     )
     for component in components:
-        _set_component_status(component, severity, at=published_at, actor=actor,
-                              incident=incident)
+        _set_component_status(component, severity, at=published_at, actor=actor, incident=incident)
     return incident
 
 
@@ -545,7 +596,8 @@ def post_update(
     _require_open(incident, "updated")
     if not incident.is_published:
         raise IllegalTransition(
-            f"incident INC-{incident.pk} is not published yet: publish it first", field="status",
+            f"incident INC-{incident.pk} is not published yet: publish it first",
+            field="status",
             rule="R5",
         )
     problems = Problems()
@@ -553,8 +605,9 @@ def post_update(
     message = _text(problems, "message", message)
     changes = _component_statuses(problems, component_statuses)
     problems.raise_if_any()
-    updated_at = _when(actor, at, not_before=incident.last_update_at,
-                       not_before_label="the last update")
+    updated_at = _when(
+        actor, at, not_before=incident.last_update_at, not_before_label="the last update"
+    )
     update = IncidentUpdate.objects.create(
         incident=incident,
         kind=IncidentUpdate.Kind.UPDATE,
@@ -573,14 +626,23 @@ def post_update(
             minutes=incident.reminder_interval_minutes
         )
     incident.save(update_fields=["status", "last_update_at", "next_reminder_at"])
-    record(EventKind.INCIDENT_UPDATED, at=updated_at, actor=actor, incident=incident,
-           update_id=update.pk, status=status, previous_status=previous_status,
-           message=message, notify=bool(notify))
+    record(
+        EventKind.INCIDENT_UPDATED,
+        at=updated_at,
+        actor=actor,
+        incident=incident,
+        update_id=update.pk,
+        status=status,
+        previous_status=previous_status,
+        message=message,
+        notify=bool(notify),
+    )
     if changes:
         incident.components.add(*[c for c, _ in changes])
     for component, component_status in changes:
-        _set_component_status(component, component_status, at=updated_at, actor=actor,
-                              incident=incident)
+        _set_component_status(
+            component, component_status, at=updated_at, actor=actor, incident=incident
+        )
     return update
 
 
@@ -596,8 +658,10 @@ def resolution_message_problem(message: str) -> str | None:
             f"(it has {len(lines)})"
         )
     if any(len(line.strip()) > RESOLUTION_LINE_MAX for line in lines):
-        return f"R11: each line of the resolution message must be at most {RESOLUTION_LINE_MAX} " \
-               "characters"
+        return (
+            f"R11: each line of the resolution message must be at most {RESOLUTION_LINE_MAX} "
+            "characters"
+        )
     return None
 
 
@@ -626,16 +690,18 @@ def resolve_incident(
         problems.add("message", problem, "R11")
         problems.raise_if_any()
     message = "\n".join(line.strip() for line in message.strip().splitlines() if line.strip())
-    resolved_at = _when(actor, at, not_before=incident.last_update_at,
-                        not_before_label="the last update")
+    resolved_at = _when(
+        actor, at, not_before=incident.last_update_at, not_before_label="the last update"
+    )
     IncidentUpdate.objects.create(
         incident=incident,
         kind=IncidentUpdate.Kind.RESOLUTION,
         status=IncidentStatus.RESOLVED,
         message=message,
         notify=bool(notify),
-        component_statuses={str(c.pk): ComponentStatus.OPERATIONAL
-                            for c in incident.components.all()},
+        component_statuses={
+            str(c.pk): ComponentStatus.OPERATIONAL for c in incident.components.all()
+        },
         author=actor,
         at=resolved_at,
     )
@@ -644,8 +710,14 @@ def resolve_incident(
     incident.last_update_at = resolved_at
     incident.next_reminder_at = None
     incident.save(update_fields=["status", "resolved_at", "last_update_at", "next_reminder_at"])
-    record(EventKind.INCIDENT_RESOLVED, at=resolved_at, actor=actor, incident=incident,
-           message=message, notify=bool(notify))
+    record(
+        EventKind.INCIDENT_RESOLVED,
+        at=resolved_at,
+        actor=actor,
+        incident=incident,
+        message=message,
+        notify=bool(notify),
+    )
     other_open = Incident.objects.filter(status__in=UPDATE_STATUSES).exclude(pk=incident.pk)
     still_affected = set(
         Component.objects.filter(incidents__in=other_open).values_list("pk", flat=True)
@@ -653,6 +725,7 @@ def resolve_incident(
     for component in incident.components.all():
         if component.pk in still_affected:
             continue  # another open incident still affects it; it keeps that incident's status
-        _set_component_status(component, ComponentStatus.OPERATIONAL, at=resolved_at,
-                              actor=actor, incident=incident)
+        _set_component_status(
+            component, ComponentStatus.OPERATIONAL, at=resolved_at, actor=actor, incident=incident
+        )
     return incident
