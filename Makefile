@@ -28,6 +28,7 @@ TEST_POSTGRES_URL ?= $(or $(STATUSDESK_TEST_POSTGRES_URL),postgres://postgres@12
 test: venv
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
 
