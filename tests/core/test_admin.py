@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from statusdesk.incidents.models import Component
+
 pytestmark = pytest.mark.django_db
 
 
@@ -53,3 +55,26 @@ def test_event_log_cannot_be_changed_in_the_admin(client, admin_user, manager):
 def test_managers_cannot_open_the_admin(client, manager):
     client.force_login(manager)
     assert client.get("/admin/incidents/component/").status_code == 302
+
+
+def test_component_with_incidents_cannot_be_deleted(
+    client, admin_user, manager, developer, components
+):
+    from tests.incidents.factories import a_published_incident
+
+    a_published_incident(manager, developer, components, severity="operational")
+    client.force_login(admin_user)
+    platform = components[0]
+    response = client.post(f"/admin/incidents/component/{platform.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert Component.objects.filter(pk=platform.pk).exists()
+
+
+def test_administrator_adds_a_component(client, admin_user, components):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/incidents/component/add/",
+        {"key": "billing", "name": "Billing", "code_name": "", "description": "", "position": 9},
+    )
+    assert response.status_code == 302
+    assert Component.objects.get(key="billing").status == "operational"

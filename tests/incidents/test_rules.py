@@ -77,12 +77,20 @@ def test_r1_one_user_that_could_affect_two_or_more_is_an_incident(manager):
     assert incident.status == IncidentStatus.CONFIRMED
 
 
-def test_r1_internal_users_count_like_customers(manager):
-    # Internal users (the team, hackers) count: a proactive report by the team qualifies too.
-    report = a_report(manager, users_affected=2, detection="proactive", medium="chat")
-    assert services.confirm_incident(
+def test_r1_a_problem_found_by_the_team_counts_like_a_customer_report(manager):
+    # The threshold holds "regardless of whether they have been reported or not": a problem the
+    # team found itself (proactive, over internal chat) that could affect two users qualifies.
+    report = a_report(
+        manager,
+        users_affected=0,
+        could_affect_two_or_more=True,
+        detection="proactive",
+        medium="chat",
+    )
+    incident = services.confirm_incident(
         actor=manager, report=report, issue_title="t", issue_description="d"
     )
+    assert incident.report.detection == "proactive"
 
 
 # --- R3 detection record --------------------------------------------------------------------
@@ -327,6 +335,13 @@ def test_r6_an_edited_component_is_kept_by_seeding(components):
     assert Component.objects.get(name="Docs").description == "Edited by an administrator"
 
 
+def test_r6_a_renamed_component_is_not_seeded_again(components):
+    Component.objects.filter(name="Docs").update(name="Documentation", code_name="Handbook")
+    assert services.ensure_default_components() == 0
+    assert Component.objects.count() == 8
+    assert not Component.objects.filter(name="Docs").exists()
+
+
 # --- R11 closure ----------------------------------------------------------------------------
 
 
@@ -397,13 +412,31 @@ def test_r11_component_of_another_open_incident_stays_affected(manager, develope
         severity="partial_outage",
         component_ids=[components[0].pk],
     )
+    # A milder second incident does not hide the first one's major outage.
+    assert Component.objects.get(name="Platform").status == ComponentStatus.MAJOR_OUTAGE
     services.resolve_incident(actor=manager, incident=first, message="Resolved.")
     statuses = dict(Component.objects.values_list("name", "status"))
     assert statuses["Web"] == ComponentStatus.OPERATIONAL
     # Platform is still affected by the second incident, so it is not declared operational.
     assert statuses["Platform"] == ComponentStatus.PARTIAL_OUTAGE
+    resolution = first.updates.get(kind=IncidentUpdate.Kind.RESOLUTION)
+    assert resolution.component_statuses == {
+        str(components[0].pk): ComponentStatus.PARTIAL_OUTAGE,
+        str(components[1].pk): ComponentStatus.OPERATIONAL,
+    }
     services.resolve_incident(actor=manager, incident=second, message="Resolved.")
     assert Component.objects.get(name="Platform").status == ComponentStatus.OPERATIONAL
+
+
+def test_r11_resolving_the_worse_incident_leaves_the_milder_status(manager, developer, components):
+    milder = a_published_incident(manager, developer, components, severity="degraded_performance")
+    worse = a_published_incident(manager, developer, components, severity="major_outage")
+    assert Component.objects.get(pk=components[0].pk).status == ComponentStatus.MAJOR_OUTAGE
+    services.resolve_incident(actor=manager, incident=worse, message="Resolved.")
+    platform = Component.objects.get(pk=components[0].pk)
+    assert platform.status == ComponentStatus.DEGRADED_PERFORMANCE
+    services.resolve_incident(actor=manager, incident=milder, message="Resolved.")
+    assert set(Component.objects.values_list("status", flat=True)) == {"operational"}
 
 
 def test_r11_unpublished_incident_cannot_be_resolved(manager, developer):

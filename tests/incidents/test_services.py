@@ -51,6 +51,27 @@ def test_update_changes_status_and_component_statuses(manager, developer, compon
     assert Component.objects.get(pk=docs.pk).status == "partial_outage"
     event = Event.objects.get(kind=EventKind.INCIDENT_UPDATED)
     assert event.data["status"] == "monitoring" and event.data["previous_status"] == "identified"
+    assert event.data["component_statuses"] == {
+        "Platform": "degraded_performance",
+        "Docs": "partial_outage",
+    }
+
+
+def test_update_naming_a_component_at_its_current_status_still_records_it(
+    manager, developer, components
+):
+    incident = a_published_incident(manager, developer, components)
+    mailing = components[7]
+    services.post_update(
+        actor=manager,
+        incident=incident,
+        status="identified",
+        message="Mailing is affected too, though it still works.",
+        component_statuses={mailing.pk: "operational"},
+    )
+    assert incident.components.filter(pk=mailing.pk).exists()
+    event = Event.objects.get(kind=EventKind.INCIDENT_UPDATED)
+    assert event.data["component_statuses"] == {"Mailing": "operational"}
 
 
 def test_update_moves_the_next_reminder(manager, developer, components):

@@ -8,13 +8,8 @@ from django.http import HttpRequest
 from statusdesk.core.models import Event
 
 
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    """The audit log: append-only, so nothing here can be added, changed or deleted."""
-
-    list_display = ["at", "kind", "actor", "incident", "report", "component"]
-    list_filter = ["kind"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For history and for what changes only through the process steps."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -24,3 +19,12 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    """The audit log: append-only, so nothing here can be added, changed or deleted."""
+
+    list_display = ["at", "kind", "actor", "incident", "report", "component"]
+    list_filter = ["kind"]
+    date_hierarchy = "at"

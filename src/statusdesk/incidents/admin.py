@@ -8,31 +8,30 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from statusdesk.core.admin import ReadOnlyAdmin
 from statusdesk.incidents.models import Component, Incident, IncidentUpdate, Report
 
 
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
-    list_display = ["name", "code_name", "position", "status", "status_changed_at"]
+    list_display = ["name", "code_name", "key", "position", "status", "status_changed_at"]
     list_editable = ["position"]
-    # A status changes only through incidents, so that every change is in the event log.
-    readonly_fields = ["status", "status_changed_at"]
     search_fields = ["name", "code_name"]
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A component with history is kept; it can be renamed, not erased.
-        return obj is None or not obj.events.exists()
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A status changes only through incidents, so that every change is in the event log;
+        # the key is how seeding recognises a component, so it stays once chosen.
+        fixed = ["status", "status_changed_at"]
+        return [*fixed, "key"] if obj is not None else fixed
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        return {} if obj is not None else {"key": ("name",)}
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        # A component with history or incidents is kept; it can be renamed, not erased.
+        if obj is None:
+            return True
+        return not obj.events.exists() and not obj.affected_by.exists()
 
 
 @admin.register(Report)

@@ -65,6 +65,9 @@ UPDATE_STATUSES = [
 class Component(models.Model):
     """A part of the product shown on the status page (R6)."""
 
+    # A stable key for the seeded components of R6: an administrator may rename a component,
+    # and seeding again must recognise it.
+    key = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100, unique=True)
     code_name = models.CharField(max_length=100, blank=True)
     description = models.TextField(blank=True)
@@ -115,8 +118,10 @@ class Report(models.Model):
 
     @property
     def meets_incident_threshold(self) -> bool:
-        """R1 as a fact about the report (the rule itself is enforced in services)."""
-        return self.users_affected >= 2 or self.could_affect_two_or_more
+        """R1, for templates and the API; the rule itself is in services."""
+        from statusdesk.incidents.services import meets_incident_threshold
+
+        return meets_incident_threshold(self)
 
 
 class Issue(models.Model):
@@ -156,7 +161,9 @@ class Incident(models.Model):
     workaround = models.TextField(blank=True)
     workaround_url = models.URLField(max_length=500, blank=True)
     severity = models.CharField(max_length=32, choices=Severity.choices, blank=True)
-    components = models.ManyToManyField(Component, related_name="incidents", blank=True)
+    components: models.ManyToManyField[Component, AffectedComponent] = models.ManyToManyField(
+        Component, through="AffectedComponent", related_name="incidents", blank=True
+    )
     notify_subscribers = models.BooleanField(default=True)
     reminders_enabled = models.BooleanField(default=True)
     reminder_interval_minutes = models.PositiveIntegerField(default=60)
@@ -194,6 +201,27 @@ class Incident(models.Model):
     @property
     def last_activity_at(self):  # type: ignore[no-untyped-def]
         return self.last_update_at or self.published_at or self.assigned_at or self.confirmed_at
+
+
+class AffectedComponent(models.Model):
+    """A component an incident affects, with the status this incident gives it.
+
+    A component's own status is derived from these: the worst status that any open, published
+    incident gives it, or operational when none does."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="affected")
+    component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="affected_by")
+    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "component"], name="one_status_per_incident"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component.name}: {self.get_status_display()}"
 
 
 class IncidentUpdate(models.Model):

@@ -28,6 +28,7 @@ from statusdesk.core.models import EventKind
 from statusdesk.core.time import effective_time
 from statusdesk.incidents.models import (
     UPDATE_STATUSES,
+    AffectedComponent,
     Component,
     ComponentStatus,
     Detection,
@@ -53,28 +54,36 @@ REMINDER_MIN_MINUTES = 5
 REMINDER_MAX_MINUTES = 24 * 60
 DEFAULT_REMINDER_MINUTES = 60
 
-# R6: the components of the process document, in its order (name, code name, what it is).
-DEFAULT_COMPONENTS: list[tuple[str, str, str]] = [
-    ("Platform", "Integrates", "The Fluid Attacks application and its API."),
-    ("Web", "Airs", "The homepage and all information about Fluid Attacks and its products."),
-    ("Docs", "Docs", "The documentation."),
-    ("Agent", "Forces", "The client-side part of the DevSecOps agent."),
+# R6: the components of the process document, in its order (key, name, code name, what it is).
+DEFAULT_COMPONENTS: list[tuple[str, str, str, str]] = [
+    ("platform", "Platform", "Integrates", "The Fluid Attacks application and its API."),
     (
+        "web",
+        "Web",
+        "Airs",
+        "The homepage and all information about Fluid Attacks and its products.",
+    ),
+    ("docs", "Docs", "Docs", "The documentation."),
+    ("agent", "Agent", "Forces", "The client-side part of the DevSecOps agent."),
+    (
+        "cloning",
         "Cloning",
         "Melts",
         "Downloads the end users' code repositories and other utilities hackers require.",
     ),
     (
+        "scanning",
         "Scanning",
         "Machine",
         "Scans source code, infrastructure and applications and reports security problems.",
     ),
     (
+        "extensions",
         "Extensions",
         "Retrieves",
         "Visual Studio Code extension that points reported vulnerabilities to file and line.",
     ),
-    ("Mailing", "Mailing", "Sends notifications to users of Fluid Attacks products."),
+    ("mailing", "Mailing", "Mailing", "Sends notifications to users of Fluid Attacks products."),
 ]
 
 _url_validator = URLValidator(schemes=["http", "https"])
@@ -182,24 +191,58 @@ def _require_open(incident: Incident, action: str) -> None:
         )
 
 
-def _set_component_status(
-    component: Component, status: str, *, at: datetime, actor: User, incident: Incident
-) -> None:
-    if component.status == status:
-        return
-    previous = component.status
-    component.status = status
-    component.status_changed_at = at
-    component.save(update_fields=["status", "status_changed_at"])
-    record(
-        EventKind.COMPONENT_STATUS_CHANGED,
-        at=at,
-        actor=actor,
-        incident=incident,
+# From least to most serious: a component shows the most serious status any open incident gives it.
+_SERIOUSNESS: dict[str, int] = {
+    ComponentStatus.OPERATIONAL: 0,
+    ComponentStatus.UNDER_MAINTENANCE: 1,
+    ComponentStatus.DEGRADED_PERFORMANCE: 2,
+    ComponentStatus.PARTIAL_OUTAGE: 3,
+    ComponentStatus.MAJOR_OUTAGE: 4,
+}
+
+
+def _derived_status(component: Component) -> str:
+    """The most serious status that an open, published incident gives the component."""
+    given = AffectedComponent.objects.filter(
         component=component,
-        previous=previous,
-        status=status,
-        component_name=component.name,
+        incident__published_at__isnull=False,
+        incident__status__in=UPDATE_STATUSES,
+    ).values_list("status", flat=True)
+    return max(given, key=lambda status: _SERIOUSNESS[status], default=ComponentStatus.OPERATIONAL)
+
+
+def _refresh_component_statuses(
+    components: Iterable[Component], *, at: datetime, actor: User, incident: Incident
+) -> dict[str, str]:
+    """Set each component to its derived status, with an event for each change; returns the
+    resulting status of every component, by id."""
+    locked = Component.objects.select_for_update().filter(pk__in=[c.pk for c in components])
+    result = {}
+    for component in locked.order_by("pk"):
+        status = _derived_status(component)
+        result[str(component.pk)] = status
+        if component.status == status:
+            continue
+        previous = component.status
+        component.status = status
+        component.status_changed_at = at
+        component.save(update_fields=["status", "status_changed_at"])
+        record(
+            EventKind.COMPONENT_STATUS_CHANGED,
+            at=at,
+            actor=actor,
+            incident=incident,
+            component=component,
+            previous=previous,
+            status=status,
+            component_name=component.name,
+        )
+    return result
+
+
+def _give_status(incident: Incident, component: Component, status: str) -> None:
+    AffectedComponent.objects.update_or_create(
+        incident=incident, component=component, defaults={"status": status}
     )
 
 
@@ -208,12 +251,19 @@ def _set_component_status(
 
 @transaction.atomic
 def ensure_default_components() -> int:
-    """R6: create the eight components of the process document if missing; returns how many."""
+    """R6: create the eight components of the process document if missing; returns how many.
+
+    Components are recognised by their key, so one an administrator renamed is not added again."""
     created = 0
-    for position, (name, code_name, description) in enumerate(DEFAULT_COMPONENTS, start=1):
+    for position, (key, name, code_name, description) in enumerate(DEFAULT_COMPONENTS, start=1):
         _, was_created = Component.objects.get_or_create(
-            name=name,
-            defaults={"code_name": code_name, "description": description, "position": position},
+            key=key,
+            defaults={
+                "name": name,
+                "code_name": code_name,
+                "description": description,
+                "position": position,
+            },
         )
         created += int(was_created)
     return created
@@ -288,9 +338,14 @@ def report_problem(
     return report
 
 
+def meets_incident_threshold(report: Report) -> bool:
+    """R1: it has affected, or could affect, at least two users (internal users count too)."""
+    return report.users_affected >= 2 or report.could_affect_two_or_more
+
+
 def incident_threshold_problem(report: Report) -> str | None:
     """R1: why a report cannot become an incident, or None when it can."""
-    if report.users_affected >= 2 or report.could_affect_two_or_more:
+    if meets_incident_threshold(report):
         return None
     users = "1 user" if report.users_affected == 1 else f"{report.users_affected} users"
     return (
@@ -522,7 +577,8 @@ def publish_incident(
     incident.last_update_at = published_at
     incident.next_reminder_at = published_at + timedelta(minutes=interval) if reminders else None
     incident.save()
-    incident.components.set(components)
+    for component in components:
+        _give_status(incident, component, severity)
     IncidentUpdate.objects.create(
         incident=incident,
         kind=IncidentUpdate.Kind.PUBLICATION,
@@ -546,8 +602,7 @@ def publish_incident(
         reminders=bool(reminders),
         reminder_interval_minutes=interval,
     )
-    for component in components:
-        _set_component_status(component, severity, at=published_at, actor=actor, incident=incident)
+    _refresh_component_statuses(components, at=published_at, actor=actor, incident=incident)
     return incident
 
 
@@ -636,13 +691,14 @@ def post_update(
         previous_status=previous_status,
         message=message,
         notify=bool(notify),
+        component_statuses={c.name: s for c, s in changes},
     )
-    if changes:
-        incident.components.add(*[c for c, _ in changes])
+    # A component named in an update is affected by the incident from now on.
     for component, component_status in changes:
-        _set_component_status(
-            component, component_status, at=updated_at, actor=actor, incident=incident
-        )
+        _give_status(incident, component, component_status)
+    _refresh_component_statuses(
+        [c for c, _ in changes], at=updated_at, actor=actor, incident=incident
+    )
     return update
 
 
@@ -693,18 +749,6 @@ def resolve_incident(
     resolved_at = _when(
         actor, at, not_before=incident.last_update_at, not_before_label="the last update"
     )
-    IncidentUpdate.objects.create(
-        incident=incident,
-        kind=IncidentUpdate.Kind.RESOLUTION,
-        status=IncidentStatus.RESOLVED,
-        message=message,
-        notify=bool(notify),
-        component_statuses={
-            str(c.pk): ComponentStatus.OPERATIONAL for c in incident.components.all()
-        },
-        author=actor,
-        at=resolved_at,
-    )
     incident.status = IncidentStatus.RESOLVED
     incident.resolved_at = resolved_at
     incident.last_update_at = resolved_at
@@ -718,14 +762,18 @@ def resolve_incident(
         message=message,
         notify=bool(notify),
     )
-    other_open = Incident.objects.filter(status__in=UPDATE_STATUSES).exclude(pk=incident.pk)
-    still_affected = set(
-        Component.objects.filter(incidents__in=other_open).values_list("pk", flat=True)
+    # Back to operational, unless another open incident still affects a component.
+    statuses = _refresh_component_statuses(
+        incident.components.all(), at=resolved_at, actor=actor, incident=incident
     )
-    for component in incident.components.all():
-        if component.pk in still_affected:
-            continue  # another open incident still affects it; it keeps that incident's status
-        _set_component_status(
-            component, ComponentStatus.OPERATIONAL, at=resolved_at, actor=actor, incident=incident
-        )
+    IncidentUpdate.objects.create(
+        incident=incident,
+        kind=IncidentUpdate.Kind.RESOLUTION,
+        status=IncidentStatus.RESOLVED,
+        message=message,
+        notify=bool(notify),
+        component_statuses=statuses,
+        author=actor,
+        at=resolved_at,
+    )
     return incident
