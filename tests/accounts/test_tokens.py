@@ -44,3 +44,17 @@ def test_token_of_a_deactivated_user_finds_nobody(manager):
     manager.is_active = False
     manager.save()
     assert user_for_token(secret) is None
+
+
+def test_roles_keep_what_an_administrator_granted(db):
+    from django.contrib.auth.models import Group, Permission
+
+    from statusdesk.accounts.roles import Role, ensure_roles
+
+    ensure_roles()
+    desk = Group.objects.get(name=Role.DESK_MEMBER.value)
+    extra = Permission.objects.get(codename="view_component")
+    desk.permissions.add(extra)
+    ensure_roles()
+    assert desk.permissions.filter(pk=extra.pk).exists()
+    assert desk.permissions.filter(codename="view_incidents").exists()

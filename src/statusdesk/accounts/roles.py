@@ -54,22 +54,29 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
 
 
 def ensure_roles(using: str = "default") -> None:
-    """Create the role groups and give each exactly its permissions (idempotent)."""
-    from statusdesk.incidents.models import Incident
+    """Create the role groups and give each the permissions of its role (idempotent).
 
-    content_type = ContentType.objects.db_manager(using).get_for_model(Incident)
+    Only missing permissions are added: what an administrator granted in the admin stays."""
+    from statusdesk.incidents.models import Incident, Report
+
+    content_types = ContentType.objects.db_manager(using).get_for_models(Report, Incident)
+    by_codename = {
+        codename: content_type
+        for model, content_type in content_types.items()
+        for codename, _ in model._meta.permissions
+    }
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=role.value)
         wanted = []
         for dotted in sorted(perms):
-            app_label, codename = dotted.split(".")
+            codename = dotted.split(".")[1]
             perm, _ = Permission.objects.using(using).get_or_create(
                 codename=codename,
-                content_type=content_type,
+                content_type=by_codename[codename],
                 defaults={"name": codename.replace("_", " ")},
             )
             wanted.append(perm)
-        group.permissions.set(wanted)
+        group.permissions.add(*wanted)
 
 
 def roles_of(user: object) -> list[str]:
