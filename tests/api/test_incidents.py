@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from statusdesk.accounts.models import User
 from statusdesk.core.models import Event, EventKind
@@ -788,6 +789,17 @@ def test_get_incident_with_updates_and_timeline(
     body = response.json()
     assert body["id"] == incident.pk
     assert body["status"] == "resolved"
+    report = incident.report
+    assert body["detection"] == {
+        "reporter": report.reporter,
+        "medium": report.medium,
+        "detection": report.detection,
+        "users_affected": report.users_affected,
+        "could_affect_two_or_more": report.could_affect_two_or_more,
+    } | {"reported_at": body["detection"]["reported_at"]}
+    assert parse_datetime(body["detection"]["reported_at"]) == report.reported_at.replace(
+        microsecond=report.reported_at.microsecond // 1000 * 1000
+    )
     assert [(u["kind"], u["status"]) for u in body["updates"]] == [
         ("publication", "identified"),
         ("update", "monitoring"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from statusdesk.core.time import describe_duration, format_timeline
+from statusdesk.core.errors import RuleViolation
+from statusdesk.core.time import describe_duration, effective_time, format_timeline
 from statusdesk.core.timezones import parse_display_zone
 
 
@@ -69,3 +70,22 @@ def test_r16_wording_never_shows_a_unit_threshold(seconds):
     if unit in limits:
         assert float(amount) < limits[unit]
     assert (unit.endswith("s")) == (amount != "1")
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(1969, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+    ],
+)
+def test_backfilled_time_before_1970_is_refused(at):
+    with pytest.raises(RuleViolation) as refused:
+        effective_time(at)
+    assert refused.value.field == "at"
+
+
+def test_backfilled_time_is_kept_in_utc():
+    at = datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=-5)))
+    assert effective_time(at) == datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+    assert effective_time(at).tzinfo == UTC

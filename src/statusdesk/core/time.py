@@ -7,12 +7,15 @@ threshold is written in the next unit; singular for exactly 1.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from statusdesk.core.errors import RuleViolation
+
+# The earliest time a step may be back-dated to.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 MINUTE = 60.0
 HOUR = 60 * MINUTE
@@ -75,6 +78,15 @@ def effective_time(
     if timezone.is_naive(at):
         raise RuleViolation(
             f"'{field}' must carry a time zone (for example 2026-11-02T14:30:00-05:00)",
+            field=field,
+        )
+    try:
+        at = at.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00
+        raise RuleViolation(f"'{field}' is out of range", field=field) from None
+    if at < EARLIEST:
+        raise RuleViolation(
+            f"'{field}' must be after {EARLIEST:%Y-%m-%d}: older is a typo, not history",
             field=field,
         )
     if at > now + timedelta(seconds=5):

@@ -18,28 +18,11 @@ from statusdesk.core.models import Event, EventKind
 from statusdesk.incidents import queries
 from statusdesk.incidents.models import Component, Incident, IncidentUpdate, Report
 
-# The earliest time a step may be back-dated to: anything older is a typo, not history.
-EARLIEST_AT = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL; Django's form fields refuse it the same way.
     if "\x00" in value:
         raise ValueError("must not contain NUL (\\u0000) characters")
-    return value
-
-
-def _plausible_at(value: datetime | None) -> datetime | None:
-    """Aware times become UTC and must be after 1970. Naive ones go on to the service, which
-    explains that a time zone is required."""
-    if value is None or value.tzinfo is None:
-        return value
-    try:
-        value = value.astimezone(UTC)
-    except OverflowError as exc:  # e.g. 0001-01-01T00:00+05:00
-        raise ValueError("is out of range") from exc
-    if value < EARLIEST_AT:
-        raise ValueError("must be after 1970-01-01T00:00:00Z")
     return value
 
 
@@ -50,7 +33,6 @@ def _utc(value: datetime) -> datetime:
 Text = Annotated[StrictStr, AfterValidator(_no_nul)]
 At = Annotated[
     datetime | None,
-    AfterValidator(_plausible_at),
     Field(
         description="When the step happened, ISO 8601 with a time zone; omit for now. "
         "Only incident managers and administrators may send it (back-filling history); "
@@ -212,6 +194,17 @@ def _email(user: User | None) -> str | None:
     return user.email if user is not None else None
 
 
+class DetectionOut(Schema):
+    """R3: who reported the problem, through which medium, when, and how it was detected."""
+
+    reporter: str
+    medium: str
+    detection: str
+    users_affected: int
+    could_affect_two_or_more: bool
+    reported_at: UtcDatetime
+
+
 class IncidentOut(Schema):
     id: int
     status: str
@@ -230,6 +223,7 @@ class IncidentOut(Schema):
     developer: str | None
     issue: IssueOut
     report_id: int
+    detection: DetectionOut
     confirmed_at: UtcDatetime
     assigned_at: UtcDatetime | None
     published_at: UtcDatetime | None
@@ -239,6 +233,10 @@ class IncidentOut(Schema):
     @staticmethod
     def resolve_components(obj: Incident) -> list[Component]:
         return list(obj.components.all())
+
+    @staticmethod
+    def resolve_detection(obj: Incident) -> Report:
+        return obj.report
 
     @staticmethod
     def resolve_manager(obj: Incident) -> str:
