@@ -43,14 +43,11 @@ from statusdesk.incidents.schemas import (
 router = Router(tags=["incidents"])
 
 # Ids beyond a 64-bit integer name nothing and would overflow SQLite's integer.
-MAX_ID = 2**63 - 1
-ReportId = Annotated[int, Path(description="The report's id.", le=MAX_ID)]
-IncidentId = Annotated[int, Path(description="The incident's id.", le=MAX_ID)]
+ReportId = Annotated[int, Path(description="The report's id.", le=services.ID_MAX)]
+IncidentId = Annotated[int, Path(description="The incident's id.", le=services.ID_MAX)]
 
 READ_ERRORS = error_responses(401, 403, 404, 422)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
-
-OPEN = "open"
 
 
 def _status_filter(value: str | None, allowed: list[str]) -> str | None:
@@ -142,11 +139,8 @@ def dismiss_report(request: HttpRequest, report_id: ReportId, payload: DismissIn
     summary="Incidents, optionally filtered by ?status=open|resolved|<status>",
 )
 def list_incidents(request: HttpRequest, status: str | None = None) -> QuerySet[Incident]:
-    incidents = queries.visible_incidents(current_user(request))
-    wanted = _status_filter(status, [OPEN, *IncidentStatus.values])
-    if wanted == OPEN:
-        return incidents.exclude(status=IncidentStatus.RESOLVED)
-    return incidents.filter(status=wanted) if wanted else incidents
+    wanted = _status_filter(status, [queries.OPEN, *IncidentStatus.values])
+    return queries.incidents_with_status(current_user(request), wanted)
 
 
 @router.get(

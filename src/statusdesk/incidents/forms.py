@@ -24,9 +24,13 @@ from statusdesk.incidents.models import (
     Medium,
     Severity,
 )
-from statusdesk.incidents.services import DEFAULT_REMINDER_MINUTES, RESOLUTION_MAX_LINES
-
-TITLE_MAXLENGTH = 200
+from statusdesk.incidents.services import (
+    DEFAULT_REMINDER_MINUTES,
+    REMINDER_MAX_MINUTES,
+    REMINDER_MIN_MINUTES,
+    RESOLUTION_MAX_LINES,
+    TITLE_MAX,
+)
 
 
 class LooseChoiceField(forms.ChoiceField):
@@ -93,7 +97,7 @@ class ConsoleForm(forms.Form):
 class ReportForm(ConsoleForm):
     id_prefix = "report"
 
-    title = _text(TITLE_MAXLENGTH, placeholder="Scanning jobs stay queued")
+    title = _text(TITLE_MAX, placeholder="Scanning jobs stay queued")
     description = _area(
         5, placeholder="What happened, since when, what you expected, how to reproduce it"
     )
@@ -127,7 +131,7 @@ class ReportForm(ConsoleForm):
 class ConfirmForm(ConsoleForm):
     id_prefix = "confirm"
 
-    issue_title = _text(TITLE_MAXLENGTH)
+    issue_title = _text(TITLE_MAX)
     issue_description = _area(5)
     issue_url = forms.CharField(
         required=False,
@@ -175,7 +179,7 @@ class PublishForm(ConsoleForm):
 
     id_prefix = "publish"
 
-    name = _text(TITLE_MAXLENGTH, placeholder="Scanning delayed for some repositories")
+    name = _text(TITLE_MAX, placeholder="Scanning delayed for some repositories")
     message = _area(3, placeholder="New scans wait in the queue; results arrive late.")
     workaround = _area(2, placeholder="Run the CLI scanner locally until the queue drains.")
     workaround_url = forms.CharField(
@@ -193,7 +197,9 @@ class PublishForm(ConsoleForm):
     reminder_interval_minutes = LooseIntegerField(
         required=False,
         initial=DEFAULT_REMINDER_MINUTES,
-        widget=forms.NumberInput({"min": 1, "step": 1}),
+        widget=forms.NumberInput(
+            {"min": REMINDER_MIN_MINUTES, "max": REMINDER_MAX_MINUTES, "step": 1}
+        ),
     )
 
     def __init__(self, *args: Any, components: Iterable[Component] = (), **kwargs: Any) -> None:

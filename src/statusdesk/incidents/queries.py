@@ -53,12 +53,35 @@ def visible_incidents(user: User) -> QuerySet[Incident]:
     return _incidents()
 
 
+OPEN = "open"
+
+
 def open_incidents(user: User) -> QuerySet[Incident]:
+    """Not resolved yet, oldest first."""
     return (
         visible_incidents(user)
         .exclude(status=IncidentStatus.RESOLVED)
         .order_by("confirmed_at", "id")
     )
+
+
+def resolved_incidents(user: User) -> QuerySet[Incident]:
+    """Resolved, the most recently resolved first."""
+    return (
+        visible_incidents(user)
+        .filter(status=IncidentStatus.RESOLVED)
+        .order_by("-resolved_at", "-id")
+    )
+
+
+def incidents_with_status(user: User, status: str | None) -> QuerySet[Incident]:
+    """`open`, one incident status, or every incident (None)."""
+    if status == OPEN:
+        return open_incidents(user)
+    if status == IncidentStatus.RESOLVED:
+        return resolved_incidents(user)
+    incidents = visible_incidents(user)
+    return incidents.filter(status=status) if status else incidents
 
 
 def get_incident(user: User, incident_id: int) -> Incident:

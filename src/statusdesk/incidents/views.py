@@ -45,7 +45,6 @@ from statusdesk.incidents.models import (
     UPDATE_STATUSES,
     ComponentStatus,
     Incident,
-    IncidentStatus,
     Report,
     ReportStatus,
 )
@@ -132,13 +131,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "open_incidents": open_incidents,
         "overdue_count": sum(1 for incident in open_incidents if update_overdue(incident, now)),
         "resolved_incidents": (
-            list(
-                queries.visible_incidents(user)
-                .filter(status=IncidentStatus.RESOLVED)
-                .order_by("-resolved_at", "-id")[:RECENTLY_RESOLVED]
-            )
-            if sees_incidents
-            else []
+            list(queries.resolved_incidents(user)[:RECENTLY_RESOLVED]) if sees_incidents else []
         ),
         "components": components,
         "affected_count": len(affected),
@@ -166,16 +159,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     current = request.GET.get("status", "open")
     if current not in INCIDENT_FILTERS:
         current = "open"
-    if current == "open":
-        incidents = queries.open_incidents(user)
-    elif current == "resolved":
-        incidents = (
-            queries.visible_incidents(user)
-            .filter(status=IncidentStatus.RESOLVED)
-            .order_by("-resolved_at", "-id")
-        )
-    else:
-        incidents = queries.visible_incidents(user)
+    incidents = queries.incidents_with_status(user, None if current == "all" else current)
     context = {
         "incidents": list(incidents),
         "filters": INCIDENT_FILTERS,

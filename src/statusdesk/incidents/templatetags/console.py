@@ -36,13 +36,6 @@ def when(value: datetime | None) -> str:
     )
 
 
-@register.filter
-def plain_time(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    return f"{format_timeline(value)} {display_zone_name()}"
-
-
 def _span(start: datetime, end: datetime | None = None) -> str:
     seconds = ((end or timezone.now()) - start).total_seconds()
     if seconds < 60:
@@ -63,10 +56,8 @@ def until(value: datetime | None) -> str:
     """How long from now until a future moment ('20 minutes'); '' when it has passed."""
     if value is None:
         return ""
-    seconds = (value - timezone.now()).total_seconds()
-    if seconds <= 0:
-        return ""
-    return "under a minute" if seconds < 60 else describe_duration(seconds)
+    now = timezone.now()
+    return _span(now, value) if value > now else ""
 
 
 @register.filter
