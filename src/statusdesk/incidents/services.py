@@ -191,6 +191,18 @@ def _require_open(incident: Incident, action: str) -> None:
         )
 
 
+def _require_live(incident: Incident, action: str, *, rule: str) -> None:
+    """Updates and the resolution are posted on the status page: published and not resolved."""
+    _require_open(incident, action)
+    if not incident.is_published:
+        raise IllegalTransition(
+            f"incident INC-{incident.pk} is not published yet: publish it before it can be "
+            f"{action.removesuffix(' again')}",
+            field="status",
+            rule=rule,
+        )
+
+
 # From least to most serious: a component shows the most serious status any open incident gives it.
 _SERIOUSNESS: dict[str, int] = {
     ComponentStatus.OPERATIONAL: 0,
@@ -648,13 +660,7 @@ def post_update(
     """Post an update on the status page (investigating / identified / monitoring)."""
     _require(actor, MANAGE_INCIDENTS, "post incident updates")
     incident = _locked_incident(incident)
-    _require_open(incident, "updated")
-    if not incident.is_published:
-        raise IllegalTransition(
-            f"incident INC-{incident.pk} is not published yet: publish it first",
-            field="status",
-            rule="R5",
-        )
+    _require_live(incident, "updated", rule="R5")
     problems = Problems()
     _choice(problems, "status", status, [s.value for s in UPDATE_STATUSES])
     message = _text(problems, "message", message)
@@ -733,13 +739,7 @@ def resolve_incident(
     """R11: resolve with a two-line message; affected components return to operational."""
     _require(actor, MANAGE_INCIDENTS, "resolve incidents")
     incident = _locked_incident(incident)
-    _require_open(incident, "resolved again")
-    if not incident.is_published:
-        raise IllegalTransition(
-            f"incident INC-{incident.pk} is not published yet: publish it before resolving",
-            field="status",
-            rule="R11",
-        )
+    _require_live(incident, "resolved again", rule="R11")
     problem = resolution_message_problem(message)
     if problem:
         problems = Problems()
