@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 UV_VERSION := 0.13.9
 
-.PHONY: run test test-sqlite test-postgres lint types fmt venv lock bench clean
+.PHONY: run test test-sqlite test-postgres lint types fmt venv lock clean
 
 venv: $(VENV)/.installed
 
