@@ -103,6 +103,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # The test database gets a name of its own per run, so that two test runs on one server
+    # (a developer's and a helper's, or two CI jobs) never drop each other's database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("STATUSDESK_TEST_DB_NAME") or f"test_statusdesk_{os.getpid()}"
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -9,8 +9,9 @@ from ninja.security import HttpBearer
 
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import roles_of
+from statusdesk.accounts.schemas import MeOut
 from statusdesk.accounts.services import user_for_token
-from statusdesk.incidents.schemas import MeOut, error_responses
+from statusdesk.core.schemas import error_responses
 
 
 class BearerAuth(HttpBearer):

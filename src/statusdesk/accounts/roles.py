@@ -14,7 +14,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 
 
 class Role(StrEnum):
@@ -56,25 +55,22 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
 def ensure_roles(using: str = "default") -> None:
     """Create the role groups and give each the permissions of its role (idempotent).
 
-    Only missing permissions are added: what an administrator granted in the admin stays."""
-    from statusdesk.incidents.models import Incident, Report
-
-    content_types = ContentType.objects.db_manager(using).get_for_models(Report, Incident)
-    by_codename = {
-        codename: content_type
-        for model, content_type in content_types.items()
-        for codename, _ in model._meta.permissions
-    }
+    Only missing permissions are added: what an administrator granted in the admin stays. The
+    permissions themselves are created by Django when the app that declares them is migrated."""
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=role.value)
         wanted = []
         for dotted in sorted(perms):
-            codename = dotted.split(".")[1]
-            perm, _ = Permission.objects.using(using).get_or_create(
-                codename=codename,
-                content_type=by_codename[codename],
-                defaults={"name": codename.replace("_", " ")},
+            app_label, codename = dotted.split(".")
+            perm = (
+                Permission.objects.using(using)
+                .filter(content_type__app_label=app_label, codename=codename)
+                .first()
             )
+            if perm is None:
+                raise RuntimeError(
+                    f"permission {dotted} does not exist: run `statusdesk migrate` first"
+                )
             wanted.append(perm)
         group.permissions.add(*wanted)
 

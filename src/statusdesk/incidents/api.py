@@ -15,7 +15,9 @@ from ninja import Path, Router, Status
 
 from statusdesk.accounts.api import current_user
 from statusdesk.core.errors import RuleViolation
+from statusdesk.core.schemas import error_responses
 from statusdesk.incidents import queries, services
+from statusdesk.incidents.limits import ID_MAX
 from statusdesk.incidents.models import (
     Component,
     Incident,
@@ -37,14 +39,13 @@ from statusdesk.incidents.schemas import (
     ResolveIn,
     UpdateIn,
     UpdateOut,
-    error_responses,
 )
 
 router = Router(tags=["incidents"])
 
 # Ids beyond a 64-bit integer name nothing and would overflow SQLite's integer.
-ReportId = Annotated[int, Path(description="The report's id.", le=services.ID_MAX)]
-IncidentId = Annotated[int, Path(description="The incident's id.", le=services.ID_MAX)]
+ReportId = Annotated[int, Path(description="The report's id.", le=ID_MAX)]
+IncidentId = Annotated[int, Path(description="The incident's id.", le=ID_MAX)]
 
 READ_ERRORS = error_responses(401, 403, 404, 422)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)

@@ -16,6 +16,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from statusdesk.core.errors import ProcessError
+from statusdesk.incidents.limits import (
+    DEFAULT_REMINDER_MINUTES,
+    REMINDER_MAX_MINUTES,
+    REMINDER_MIN_MINUTES,
+    REPORTER_MAX,
+    RESOLUTION_MAX_LINES,
+    TITLE_MAX,
+)
 from statusdesk.incidents.models import (
     UPDATE_STATUSES,
     Component,
@@ -23,13 +31,6 @@ from statusdesk.incidents.models import (
     Detection,
     Medium,
     Severity,
-)
-from statusdesk.incidents.services import (
-    DEFAULT_REMINDER_MINUTES,
-    REMINDER_MAX_MINUTES,
-    REMINDER_MIN_MINUTES,
-    RESOLUTION_MAX_LINES,
-    TITLE_MAX,
 )
 
 
@@ -101,7 +102,7 @@ class ReportForm(ConsoleForm):
     description = _area(
         5, placeholder="What happened, since when, what you expected, how to reproduce it"
     )
-    reporter = _text(254, placeholder="name or e-mail of who reported it")
+    reporter = _text(REPORTER_MAX, placeholder="name or e-mail of who reported it")
     medium = LooseChoiceField(
         choices=[("", "Choose a medium…"), *Medium.choices],
         required=False,

@@ -5,6 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from statusdesk.incidents.limits import (
+    COMPONENT_KEY_MAX,
+    COMPONENT_NAME_MAX,
+    DEFAULT_REMINDER_MINUTES,
+    REPORTER_MAX,
+    TITLE_MAX,
+    URL_MAX,
+)
+
 
 class ComponentStatus(models.TextChoices):
     OPERATIONAL = "operational", "Operational"
@@ -67,9 +76,9 @@ class Component(models.Model):
 
     # A stable key for the seeded components of R6: an administrator may rename a component,
     # and seeding again must recognise it.
-    key = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=100, unique=True)
-    code_name = models.CharField(max_length=100, blank=True)
+    key = models.SlugField(max_length=COMPONENT_KEY_MAX, unique=True)
+    name = models.CharField(max_length=COMPONENT_NAME_MAX, unique=True)
+    code_name = models.CharField(max_length=COMPONENT_NAME_MAX, blank=True)
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
     status = models.CharField(
@@ -87,10 +96,10 @@ class Component(models.Model):
 class Report(models.Model):
     """A reported problem (R3). It becomes an incident only if R1 holds."""
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=TITLE_MAX)
     description = models.TextField()
     # Who reported the problem (a person or address, maybe outside statusdesk) ...
-    reporter = models.CharField(max_length=254)
+    reporter = models.CharField(max_length=REPORTER_MAX)
     # ... and the statusdesk user who filed it.
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="filed_reports"
@@ -116,20 +125,13 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"R-{self.pk} {self.title}"
 
-    @property
-    def meets_incident_threshold(self) -> bool:
-        """R1, for templates and the API; the rule itself is in services."""
-        from statusdesk.incidents.services import meets_incident_threshold
-
-        return meets_incident_threshold(self)
-
 
 class Issue(models.Model):
     """R4: the detailed issue describing the problem, kept here, optionally linked outside."""
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=TITLE_MAX)
     description = models.TextField()
-    url = models.URLField(max_length=500, blank=True)
+    url = models.URLField(max_length=URL_MAX, blank=True)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:
@@ -156,17 +158,17 @@ class Incident(models.Model):
         db_index=True,
     )
     # The publication (R5); empty until published.
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=TITLE_MAX, blank=True)
     message = models.TextField(blank=True)
     workaround = models.TextField(blank=True)
-    workaround_url = models.URLField(max_length=500, blank=True)
+    workaround_url = models.URLField(max_length=URL_MAX, blank=True)
     severity = models.CharField(max_length=32, choices=Severity.choices, blank=True)
     components: models.ManyToManyField[Component, AffectedComponent] = models.ManyToManyField(
         Component, through="AffectedComponent", related_name="incidents", blank=True
     )
     notify_subscribers = models.BooleanField(default=True)
     reminders_enabled = models.BooleanField(default=True)
-    reminder_interval_minutes = models.PositiveIntegerField(default=60)
+    reminder_interval_minutes = models.PositiveIntegerField(default=DEFAULT_REMINDER_MINUTES)
     next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     confirmed_at = models.DateTimeField()

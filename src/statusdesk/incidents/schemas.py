@@ -15,7 +15,8 @@ from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictInt, S
 
 from statusdesk.accounts.models import User
 from statusdesk.core.models import Event, EventKind
-from statusdesk.incidents import queries
+from statusdesk.incidents import queries, services
+from statusdesk.incidents.limits import DEFAULT_REMINDER_MINUTES
 from statusdesk.incidents.models import Component, Incident, IncidentUpdate, Report
 
 
@@ -44,29 +45,6 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 class InputSchema(Schema):
     model_config = ConfigDict(extra="forbid")
-
-
-# --- errors --------------------------------------------------------------------------------
-
-
-class ErrorItem(Schema):
-    field: str | None
-    rule: str | None
-    message: str
-
-
-class ErrorOut(Schema):
-    """Every refusal: a sentence, the field and process rule it is about, and every problem."""
-
-    detail: str
-    field: str | None = None
-    rule: str | None = None
-    errors: list[ErrorItem] = []
-
-
-def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
-    """The error answers an operation documents in OpenAPI."""
-    return dict.fromkeys(codes, ErrorOut)
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -111,7 +89,7 @@ class PublishIn(InputSchema):
     )
     notify: StrictBool = True
     reminders: StrictBool = True
-    reminder_interval_minutes: StrictInt = 60
+    reminder_interval_minutes: StrictInt = DEFAULT_REMINDER_MINUTES
     at: At = None
 
 
@@ -132,13 +110,6 @@ class ResolveIn(InputSchema):
 
 
 # --- answers -------------------------------------------------------------------------------
-
-
-class MeOut(Schema):
-    id: int
-    email: str
-    full_name: str
-    roles: list[str]
 
 
 class ComponentOut(Schema):
@@ -177,7 +148,13 @@ class ReportOut(Schema):
     dismissed_reason: str
     closed_at: UtcDatetime | None
     incident_id: int | None
-    meets_incident_threshold: bool
+    meets_incident_threshold: bool = Field(
+        description="R1: it has affected, or could affect, at least two users."
+    )
+
+    @staticmethod
+    def resolve_meets_incident_threshold(obj: Report) -> bool:
+        return services.meets_incident_threshold(obj)
 
     @staticmethod
     def resolve_filed_by(obj: Report) -> str:

@@ -26,6 +26,19 @@ from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Prob
 from statusdesk.core.events import record
 from statusdesk.core.models import EventKind
 from statusdesk.core.time import effective_time
+from statusdesk.incidents.limits import (
+    DEFAULT_REMINDER_MINUTES,
+    ID_MAX,
+    REMINDER_MAX_MINUTES,
+    REMINDER_MIN_MINUTES,
+    REPORTER_MAX,
+    RESOLUTION_LINE_MAX,
+    RESOLUTION_MAX_LINES,
+    TEXT_MAX,
+    TITLE_MAX,
+    URL_MAX,
+    USERS_AFFECTED_MAX,
+)
 from statusdesk.incidents.models import (
     UPDATE_STATUSES,
     AffectedComponent,
@@ -41,18 +54,6 @@ from statusdesk.incidents.models import (
     ReportStatus,
     Severity,
 )
-
-TITLE_MAX = 200
-URL_MAX = 500  # the URL fields' max_length (PostgreSQL refuses longer values)
-# The largest count an integer column holds everywhere (PostgreSQL `integer`).
-USERS_AFFECTED_MAX = 2**31 - 1
-# Ids beyond a 64-bit integer name nothing (and SQLite cannot even compare them).
-ID_MAX = 2**63 - 1
-RESOLUTION_MAX_LINES = 2
-RESOLUTION_LINE_MAX = 280
-REMINDER_MIN_MINUTES = 5
-REMINDER_MAX_MINUTES = 24 * 60
-DEFAULT_REMINDER_MINUTES = 60
 
 # R6: the components of the process document, in its order (key, name, code name, what it is).
 DEFAULT_COMPONENTS: list[tuple[str, str, str, str]] = [
@@ -117,14 +118,14 @@ def _text(
     field: str,
     value: str | None,
     *,
-    max_length: int | None = None,
+    max_length: int = TEXT_MAX,
     label: str | None = None,
     rule: str | None = None,
 ) -> str:
     text = (value or "").strip()
     if not text:
         problems.add(field, f"{label or field} is required", rule)
-    elif max_length is not None and len(text) > max_length:
+    elif len(text) > max_length:
         problems.add(field, f"{label or field} must be at most {max_length} characters", rule)
     return text
 
@@ -306,7 +307,7 @@ def report_problem(
         problems,
         "reporter",
         reporter,
-        max_length=254,
+        max_length=REPORTER_MAX,
         rule="R3",
         label="reporter (who reported the problem)",
     )

@@ -41,6 +41,7 @@ from statusdesk.incidents.forms import (
     ResolveForm,
     UpdateForm,
 )
+from statusdesk.incidents.limits import RESOLUTION_MAX_LINES
 from statusdesk.incidents.models import (
     UPDATE_STATUSES,
     ComponentStatus,
@@ -333,7 +334,7 @@ def _render_incident(
         "bound": bound,
         "can_manage": can_manage,
         "problem": problem,
-        "resolution_max_lines": services.RESOLUTION_MAX_LINES,
+        "resolution_max_lines": RESOLUTION_MAX_LINES,
     }
     return _finish(
         request, render(request, "incidents/incident_detail.html", context, status=status)

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from statusdesk.accounts.roles import roles_of
 from statusdesk.core.models import Event, EventKind
 from statusdesk.core.time import describe_duration, display_zone_name, format_timeline
+from statusdesk.incidents import services
 from statusdesk.incidents.models import ComponentStatus, Incident, IncidentStatus, Medium
 
 register = template.Library()
@@ -86,6 +87,12 @@ def update_overdue(incident: Incident, now: datetime | None = None) -> bool:
         and incident.next_reminder_at is not None
         and incident.next_reminder_at < (now or timezone.now())
     )
+
+
+@register.filter
+def meets_r1(report: Any) -> bool:
+    """R1, as the services decide it."""
+    return services.meets_incident_threshold(report)
 
 
 @register.simple_tag
