@@ -5,25 +5,87 @@ Every endpoint needs `Authorization: Bearer <token>`. Every refusal has one JSON
     {"detail": "<a sentence>", "field": "<field or null>", "rule": "<R-number or null>",
      "errors": [{"field": ..., "rule": ..., "message": ...}, ...]}
 
-with 400 (body is not JSON), 401 (no or bad token), 403 (role), 404 (unknown id), 409 (illegal
-transition) or 422 (missing field, wrong type, rule violation). Bad input never answers 500.
+with 400 (body is not JSON), 401 (no or bad token), 403 (role), 404 (unknown id or path), 405
+(method), 409 (illegal transition), 413 (body too large) or 422 (missing field, wrong type, rule
+violation). Bad input never answers 500; a fault of the server answers 500 in the same shape,
+without its details (they are logged). Answers that Django gives before a request reaches the API
+(an unknown path under /api/, a method the path does not take, ...) are put in this shape by
+statusdesk.core.middleware.ApiRefusalsMiddleware.
 OpenAPI: /api/v1/openapi.json; interactive docs: /api/v1/docs.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.types import DictStrAny
 
 from statusdesk.accounts.api import BearerAuth
 from statusdesk.accounts.api import router as accounts_router
 from statusdesk.core.errors import ProcessError
+from statusdesk.core.schemas import SERVER_FAULT, error_body
 from statusdesk.incidents.api import router as incidents_router
+
+logger = logging.getLogger(__name__)
+
+
+class LoneSurrogate(ValueError):
+    """JSON text may spell half of a UTF-16 surrogate pair ("\\ud800"); no UTF-8 text can hold
+    it, so neither the database nor an answer could."""
+
+    def __init__(self, field: str, *, in_name: bool = False) -> None:
+        self.field = field
+        where = f"a field name in {field}" if in_name else field
+        super().__init__(
+            f"{where} must not contain a lone UTF-16 surrogate (\\ud800-\\udfff without its "
+            "pair); send valid Unicode text"
+        )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _lone_surrogate(data: Any) -> LoneSurrogate | None:
+    """The first text (value or object key) in a parsed body that is not valid Unicode."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:  # depth first, in document order, without recursion
+        where, value = stack.pop()
+        children: list[tuple[str, Any]] = []
+        if isinstance(value, str) and not _encodable(value):
+            return LoneSurrogate(where or "body")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not _encodable(key):
+                    return LoneSurrogate(where or "body", in_name=True)
+                children.append((f"{where}[{key}]" if where else key, item))
+        elif isinstance(value, list):
+            children = [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+        stack.extend(reversed(children))
+    return None
+
+
+class JsonParser(Parser):
+    """ninja's JSON parser, refusing text that is not valid Unicode (a lone surrogate)."""
+
+    def parse_body(self, request: HttpRequest) -> DictStrAny:
+        data = super().parse_body(request)
+        problem = _lone_surrogate(data)
+        if problem is not None:
+            raise problem
+        return data
+
 
 api = NinjaAPI(
     title="statusdesk API",
@@ -34,6 +96,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=BearerAuth(),
+    parser=JsonParser(),
 )
 api.add_router("/", accounts_router)
 api.add_router("/", incidents_router)
@@ -48,12 +111,7 @@ def error_response(
     rule: str | None = None,
     errors: Sequence[dict[str, Any]] | None = None,
 ) -> HttpResponse:
-    body = {
-        "detail": detail,
-        "field": field,
-        "rule": rule,
-        "errors": list(errors) if errors else [{"field": field, "rule": rule, "message": detail}],
-    }
+    body = error_body(detail, field=field, rule=rule, errors=errors)
     return api.create_response(request, body, status=status)
 
 
@@ -134,6 +192,9 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # ninja raises HttpError(400) from the JSON parser's error when the body does not parse.
+    if isinstance(exc.__cause__, LoneSurrogate):
+        problem = exc.__cause__
+        return error_response(request, str(problem), status=422, field=problem.field)
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         return error_response(
             request,
@@ -147,3 +208,16 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, "the request body is too large", status=413, field="body")
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, f"nothing is found at {request.path}", status=404)
+
+
+@api.exception_handler(Exception)
+def server_fault(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A fault of the server, not of the request: logged with its traceback, answered without
+    its details."""
+    logger.exception("unexpected error answering %s %s", request.method, request.path)
+    return error_response(request, SERVER_FAULT, status=500)

@@ -48,6 +48,16 @@ class ApiClient:
             BASE + path, data=data, content_type="application/json", headers=self.headers
         )
 
+    def request(self, method: str, url: str, body: str = "", **headers: str) -> HttpResponse:
+        """Any method on any URL (not only under /api/v1)."""
+        return self.client.generic(
+            method,
+            url,
+            data=body,
+            content_type="application/json",
+            headers={**self.headers, **headers},
+        )
+
 
 def client_for(user: User) -> ApiClient:
     _, secret = create_api_token(user.email)
