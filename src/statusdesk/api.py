@@ -29,6 +29,7 @@ from ninja.types import DictStrAny
 
 from statusdesk.accounts.api import BearerAuth
 from statusdesk.accounts.api import router as accounts_router
+from statusdesk.core import inputs
 from statusdesk.core.errors import ProcessError
 from statusdesk.core.schemas import SERVER_FAULT, error_body
 from statusdesk.incidents.api import router as incidents_router
@@ -156,22 +157,28 @@ def _message(field: str, error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return f"{field} is not a known field"
     text = str(error.get("msg", "is invalid"))
-    if kind == "value_error":  # our own validators word the rest: "at must be after 1970..."
+    # Our own validators word the rest: "at must be after 1970...", "medium must be one of ..."
+    if kind in {"value_error", inputs.TOO_LONG, inputs.NOT_A_CHOICE}:
         return f"{field} {text.removeprefix('Value error, ')}"
     return f"{field}: {text[:1].lower()}{text[1:]}"
 
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    """Missing fields, wrong types, unknown fields: 422, each problem naming its field."""
+    """Missing fields, wrong types, unknown fields, lengths and choices: 422, each problem naming
+    its field, and the process rule behind it where there is one (R3 for a report's medium...)."""
     items = []
     for error in exc.errors:
         field = _field_name(error.get("loc", ("body",)))
-        items.append({"field": field, "rule": None, "message": _message(field, error)})
+        rule = (error.get("ctx") or {}).get("rule")
+        items.append({"field": field, "rule": rule, "message": _message(field, error)})
     if not items:  # defensive: ninja always lists at least one
         items.append({"field": None, "rule": None, "message": "the request is invalid"})
     detail = "; ".join(str(item["message"]) for item in items)
-    return error_response(request, detail, status=422, field=items[0]["field"], errors=items)
+    first = items[0]
+    return error_response(
+        request, detail, status=422, field=first["field"], rule=first["rule"], errors=items
+    )
 
 
 # --- transport-level refusals --------------------------------------------------------------

@@ -194,8 +194,18 @@ def test_report_empty_body_answers_422(as_manager: ApiClient) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "contains"),
     [
-        ("medium", "carrier pigeon", "medium must be one of email, issue, chat"),
-        ("detection", "by accident", "detection must be one of proactive, reactive"),
+        (
+            "medium",
+            "carrier pigeon",
+            "medium must be one of E-mail to the help address (email), Issue (issue), Internal "
+            "chat (chat), Direct e-mail (direct_email), Other (other); got 'carrier pigeon'",
+        ),
+        (
+            "detection",
+            "by accident",
+            "detection must be one of Proactive, found by the team (proactive), Reactive, "
+            "reported by a customer (reactive); got 'by accident'",
+        ),
         ("users_affected", -3, "cannot be negative"),
         ("reporter", "   ", "reporter"),
     ],

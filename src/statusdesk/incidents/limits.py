@@ -10,6 +10,8 @@ from __future__ import annotations
 TITLE_MAX = 200
 # Who reported the problem: a name or an e-mail address (RFC 5321 caps an address at 254).
 REPORTER_MAX = 254
+# An e-mail address (RFC 5321 caps it at 254 characters; Django's EmailField holds as many).
+EMAIL_MAX = 254
 # Addresses: an external issue, the workaround's documentation (PostgreSQL refuses longer values
 # than the column holds).
 URL_MAX = 500

@@ -1,8 +1,9 @@
 """The JSON shapes of the API (/api/v1/): what a request may send and what it gets back.
 
-Input schemas check types only (strictly: "5" is not a number, 1 is not a boolean) and refuse
-unknown fields, so a typo is never silently dropped. Choices (medium, detection, severity, status)
-and every process rule are left to the services, whose messages name the rule (R1–R20).
+Input schemas check types strictly ("5" is not a number, 1 is not a boolean, a time is an ISO 8601
+string), lengths and choices, so that OpenAPI says what the server accepts; they refuse unknown
+fields, so a typo is never silently dropped. Every rule of the process is left to the services,
+whose messages name the rule (R1–R20); a length or a choice refused here names the rule too.
 """
 
 from __future__ import annotations
@@ -11,13 +12,41 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 
 from statusdesk.accounts.models import User
+from statusdesk.core.inputs import Limit, OneOf, datetime_string
 from statusdesk.core.models import Event, EventKind
 from statusdesk.incidents import queries, services
-from statusdesk.incidents.limits import DEFAULT_REMINDER_MINUTES
-from statusdesk.incidents.models import Component, Incident, IncidentUpdate, Report
+from statusdesk.incidents.limits import (
+    DEFAULT_REMINDER_MINUTES,
+    EMAIL_MAX,
+    REPORTER_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    URL_MAX,
+)
+from statusdesk.incidents.models import (
+    UPDATE_STATUSES,
+    Component,
+    ComponentStatus,
+    Detection,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    Medium,
+    Report,
+    ReportStatus,
+    Severity,
+)
 
 
 def _no_nul(value: str) -> str:
@@ -34,13 +63,28 @@ def _utc(value: datetime) -> datetime:
 Text = Annotated[StrictStr, AfterValidator(_no_nul)]
 At = Annotated[
     datetime | None,
+    BeforeValidator(datetime_string),
     Field(
-        description="When the step happened, ISO 8601 with a time zone; omit for now. "
-        "Only incident managers and administrators may send it (back-filling history); "
-        "never in the future, never before the previous step."
+        description="When the step happened, an ISO 8601 date-time string with a time zone "
+        "(2024-03-01T10:00:00Z); omit for now. Only incident managers and administrators may "
+        "send it (back-filling history); never in the future, never before the previous step."
     ),
 ]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+# The choices a request may name, with the words a person reads in a refusal.
+MEDIUM = OneOf.of(Medium, rule="R3")
+DETECTION = OneOf.of(Detection, rule="R3")
+SEVERITY = OneOf.of(Severity, rule="R5")
+UPDATE_STATUS = OneOf.of([(s.value, s.label) for s in UPDATE_STATUSES])
+COMPONENT_STATUS = OneOf.of(ComponentStatus)
+REPORT_STATUS_FILTER = OneOf.of(ReportStatus)
+INCIDENT_STATUS_FILTER = OneOf.of(
+    [(queries.OPEN, "Open, not resolved yet"), *IncidentStatus.choices]
+)
+
+ReportStatusFilter = Annotated[StrictStr, REPORT_STATUS_FILTER]
+IncidentStatusFilter = Annotated[StrictStr, INCIDENT_STATUS_FILTER]
 
 
 class InputSchema(Schema):
@@ -51,41 +95,47 @@ class InputSchema(Schema):
 
 
 class ReportIn(InputSchema):
-    title: Text
-    description: Text
-    reporter: Text = Field(description="Who reported the problem (a person or an address).")
-    medium: Text = Field(description="email, issue, chat, direct_email or other (R3).")
-    detection: Text = Field(description="proactive or reactive (R3).")
+    title: Annotated[Text, Limit(TITLE_MAX)]
+    description: Annotated[Text, Limit(TEXT_MAX)]
+    reporter: Annotated[Text, Limit(REPORTER_MAX, rule="R3")] = Field(
+        description="Who reported the problem (a person or an address)."
+    )
+    medium: Annotated[StrictStr, MEDIUM] = Field(description="Through which medium (R3).")
+    detection: Annotated[StrictStr, DETECTION] = Field(description="How it was detected (R3).")
     users_affected: StrictInt
     could_affect_two_or_more: StrictBool
     at: At = None
 
 
 class ConfirmIn(InputSchema):
-    issue_title: Text
-    issue_description: Text
-    issue_url: Text | None = Field(None, description="Optional link to an external tracker.")
+    issue_title: Annotated[Text, Limit(TITLE_MAX, rule="R4")]
+    issue_description: Annotated[Text, Limit(TEXT_MAX, rule="R4")]
+    issue_url: Annotated[Text, Limit(URL_MAX, rule="R4")] | None = Field(
+        None, description="Optional link to an external tracker."
+    )
     at: At = None
 
 
 class DismissIn(InputSchema):
-    reason: Text
+    reason: Annotated[Text, Limit(TEXT_MAX)]
     at: At = None
 
 
 class AssignIn(InputSchema):
-    developer: Text = Field(description="The e-mail address of a user with the Developer role.")
+    developer: Annotated[Text, Limit(EMAIL_MAX, rule="R4")] = Field(
+        description="The e-mail address of a user with the Developer role."
+    )
     at: At = None
 
 
 class PublishIn(InputSchema):
-    name: Text
-    message: Text
-    workaround: Text
-    workaround_url: Text
+    name: Annotated[Text, Limit(TITLE_MAX, rule="R5")]
+    message: Annotated[Text, Limit(TEXT_MAX, rule="R5")]
+    workaround: Annotated[Text, Limit(TEXT_MAX, rule="R5")]
+    workaround_url: Annotated[Text, Limit(URL_MAX, rule="R5")]
     component_ids: list[StrictInt]
-    severity: Text = Field(
-        description="major_outage, partial_outage, degraded_performance or operational (R5)."
+    severity: Annotated[StrictStr, SEVERITY] = Field(
+        description="The status the components take (R5)."
     )
     notify: StrictBool = True
     reminders: StrictBool = True
@@ -94,17 +144,19 @@ class PublishIn(InputSchema):
 
 
 class UpdateIn(InputSchema):
-    status: Text = Field(description="investigating, identified or monitoring.")
-    message: Text
+    status: Annotated[StrictStr, UPDATE_STATUS]
+    message: Annotated[Text, Limit(TEXT_MAX)]
     notify: StrictBool = True
-    component_statuses: dict[str, Text] | None = Field(
+    component_statuses: dict[str, Annotated[StrictStr, COMPONENT_STATUS]] | None = Field(
         None, description="Component id → new status, for the components this update changes."
     )
     at: At = None
 
 
 class ResolveIn(InputSchema):
-    message: Text = Field(description="At most two lines (R11).")
+    message: Annotated[Text, Limit(TEXT_MAX, rule="R11")] = Field(
+        description="At most two lines (R11)."
+    )
     notify: StrictBool = True
     at: At = None
 

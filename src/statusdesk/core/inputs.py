@@ -1,0 +1,132 @@
+"""Field types of the API's request bodies and query strings, checked by the schema itself so that
+OpenAPI says exactly what the server accepts: text with a length limit, one of a set of choices,
+a date-time written as an ISO 8601 string.
+
+Each refusal carries the field's process rule (R3, R5, ...), where it has one, in the error's
+context; the API's validation handler (statusdesk.api) words the message and names the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Choices
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+# The error types these raise (the validation handler words them).
+TOO_LONG = "statusdesk_too_long"
+NOT_A_CHOICE = "statusdesk_choice"
+NOT_A_DATETIME = "statusdesk_datetime"
+
+
+def _aside(label: str) -> str:
+    """ "Proactive (found by the team)" -> "Proactive, found by the team"."""
+    head, paren, rest = label.partition(" (")
+    return f"{head}, {rest.removesuffix(')')}" if paren and label.endswith(")") else label
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A refused value as a message quotes it: repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `max_length` characters (OpenAPI maxLength), under process rule `rule`."""
+
+    max_length: int
+    rule: str | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["maxLength"] = self.max_length
+        return json_schema
+
+    def _check(self, value: str) -> str:
+        if len(value) > self.max_length:
+            raise PydanticCustomError(
+                TOO_LONG,
+                "must be at most {max_length} characters",
+                {"max_length": self.max_length, "rule": self.rule},
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of `choices` (value → label; OpenAPI enum), under process rule `rule`."""
+
+    choices: tuple[tuple[str, str], ...]
+    rule: str | None = None
+
+    @classmethod
+    def of(
+        cls, choices: type[Choices] | Iterable[tuple[str, str]], rule: str | None = None
+    ) -> OneOf:
+        pairs = choices.choices if isinstance(choices, type) else choices
+        return cls(tuple((str(value), str(label)) for value, label in pairs), rule)
+
+    @property
+    def values(self) -> list[str]:
+        return [value for value, _ in self.choices]
+
+    @property
+    def words(self) -> str:
+        """For people to read: "E-mail to the help address (email), Issue (issue), …"; a label's
+        own aside is written after a comma: "Proactive, found by the team (proactive)"."""
+        return ", ".join(f"{_aside(label)} ({value})" for value, label in self.choices)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["enum"] = self.values
+        return json_schema
+
+    def _check(self, value: str) -> str:
+        if value not in self.values:
+            raise PydanticCustomError(
+                NOT_A_CHOICE,
+                "must be one of {choices}; got {got}",
+                {"choices": self.words, "got": shown(value), "rule": self.rule},
+            )
+        return value
+
+
+# RFC 3339 / ISO 8601: a full date, a time and a zone ("Z" or an offset). Anything else, a bare
+# number of seconds included, is refused before pydantic parses it.
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})", re.ASCII
+)
+
+
+def datetime_string(value: Any) -> Any:
+    """Before a date-time is parsed: only an ISO 8601 string with a time zone will do."""
+    if value is None:
+        return value
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+        raise PydanticCustomError(
+            NOT_A_DATETIME,
+            "must be an ISO 8601 date-time string with a time zone, such as "
+            "2024-03-01T10:00:00Z or 2024-03-01T05:00:00-05:00; got {got}",
+            {"got": shown(value), "rule": None},
+        )
+    return value
