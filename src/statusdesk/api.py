@@ -148,6 +148,7 @@ def _field_name(loc: Sequence[Any]) -> str:
 
 def _message(field: str, error: dict[str, Any]) -> str:
     kind = error.get("type", "")
+    source = error.get("loc", ("body",))[0]
     if field == "body" and kind == "missing":
         return "the request needs a JSON object body"
     if field == "body" and kind in {"model_type", "model_attributes_type", "dict_type"}:
@@ -155,7 +156,7 @@ def _message(field: str, error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{field} is required"
     if kind == "extra_forbidden":
-        return f"{field} is not a known field"
+        return f"{field} is not a known {'query parameter' if source == 'query' else 'field'}"
     text = str(error.get("msg", "is invalid"))
     # Our own validators word the rest: "at must be after 1970...", "medium must be one of ..."
     if kind in {"value_error", inputs.TOO_LONG, inputs.NOT_A_CHOICE}:

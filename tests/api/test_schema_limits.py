@@ -267,3 +267,12 @@ def test_list_reports_status_filter_lists_the_choices_in_words(as_manager: ApiCl
         contains="status must be one of Awaiting triage (open), Confirmed as an incident "
         "(confirmed), Dismissed (dismissed); got 'lost'",
     )
+
+
+@pytest.mark.parametrize("path", ["/reports", "/incidents"])
+def test_list_with_an_unknown_query_parameter_answers_422(as_manager: ApiClient, path: str) -> None:
+    """A typo (?stauts=open) is refused, not ignored (which would list everything)."""
+    response = as_manager.get(path, stauts="open")
+    result = assert_error(response, 422, field="stauts")
+    assert result["detail"] == "stauts is not a known query parameter"
+    assert as_manager.get(path, status="open").status_code == 200

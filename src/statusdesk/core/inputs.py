@@ -1,6 +1,7 @@
 """Field types of the API's request bodies and query strings, checked by the schema itself so that
 OpenAPI says exactly what the server accepts: text with a length limit, one of a set of choices,
-a date-time written as an ISO 8601 string.
+a date-time written as an ISO 8601 string, and query strings that hold only the parameters an
+endpoint takes.
 
 Each refusal carries the field's process rule (R3, R5, ...), where it has one, in the error's
 context; the API's validation handler (statusdesk.api) words the message and names the rule.
@@ -13,7 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic
 from django.db.models import Choices
+from django.http import HttpRequest
+from ninja.params.models import Query as NinjaQuery
+from ninja.params.models import QueryModel
+from ninja.types import DictStrAny
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
@@ -130,3 +136,31 @@ def datetime_string(value: Any) -> Any:
             {"got": shown(value), "rule": None},
         )
     return value
+
+
+class _KnownQueryModel(QueryModel):
+    """ninja's query parameters, refusing a parameter the endpoint does not take (a typo such as
+    ?stauts=open would otherwise list everything), as request bodies refuse unknown fields."""
+
+    @classmethod
+    def get_request_data(
+        cls, request: HttpRequest, api: Any, path_params: DictStrAny
+    ) -> DictStrAny | None:
+        data = super().get_request_data(request, api, path_params) or {}
+        known = getattr(cls, "__ninja_flatten_map__", {})
+        unknown = [name for name in data if name not in known]
+        if unknown:
+            raise pydantic.ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    {"type": "extra_forbidden", "loc": (name,), "input": data[name]}
+                    for name in unknown
+                ],
+            )
+        return data
+
+
+class Query(NinjaQuery):  # type: ignore[misc]  # named so: OpenAPI places it "in": "query"
+    """A query parameter, of an endpoint that takes no other (use it for all of them)."""
+
+    _model = _KnownQueryModel

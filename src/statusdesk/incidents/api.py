@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Path, Router, Status
 
 from statusdesk.accounts.api import current_user
+from statusdesk.core.inputs import Query
 from statusdesk.core.schemas import error_responses
 from statusdesk.incidents import queries, services
 from statusdesk.incidents.limits import ID_MAX
@@ -74,7 +75,7 @@ def report_problem(request: HttpRequest, payload: ReportIn) -> Status[Report]:
     summary="Reports, optionally ?status=open|confirmed|dismissed; a reporter sees their own",
 )
 def list_reports(
-    request: HttpRequest, status: ReportStatusFilter | None = None
+    request: HttpRequest, status: Annotated[ReportStatusFilter | None, Query(None)] = None
 ) -> QuerySet[Report]:
     reports = queries.visible_reports(current_user(request))
     return reports.filter(status=status) if status else reports
@@ -124,7 +125,7 @@ def dismiss_report(request: HttpRequest, report_id: ReportId, payload: DismissIn
     summary="Incidents, optionally filtered by ?status=open|resolved|<status>",
 )
 def list_incidents(
-    request: HttpRequest, status: IncidentStatusFilter | None = None
+    request: HttpRequest, status: Annotated[IncidentStatusFilter | None, Query(None)] = None
 ) -> QuerySet[Incident]:
     return queries.incidents_with_status(current_user(request), status)
 
