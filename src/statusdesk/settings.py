@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "axes",
     "statusdesk.core",
     "statusdesk.accounts",
     "statusdesk.incidents",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused for too many failures into the sign-in page saying so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "statusdesk.urls"
@@ -114,10 +118,30 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in while its account or address is cooling off (see below).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed sign-ins (django-axes, statusdesk.accounts.throttling): counted per account and per client
+# address; at the limit, that account or address waits out the cool-off period (never locked for
+# good); a successful sign-in clears its failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("STATUSDESK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("STATUSDESK_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the e-mail field of the sign-in form
+AXES_RESET_ON_SUCCESS = True
+# Tries while cooling off neither count nor extend the wait, so the wait shown is the wait.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "statusdesk.accounts.views.signin_cooling_off"
+AXES_CLIENT_IP_CALLABLE = "statusdesk.accounts.throttling.client_address"
+# The header in which a trusted reverse proxy reports the client's address (X-Forwarded-For,
+# X-Real-IP); unset, the connection's address counts. Set it only behind such a proxy.
+STATUSDESK_CLIENT_IP_HEADER = os.environ.get("STATUSDESK_CLIENT_IP_HEADER", "").strip()
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
