@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from statusdesk.core.timezones import parse_display_zone
 
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
     "axes",
+    "csp",
     "statusdesk.core",
     "statusdesk.accounts",
     "statusdesk.incidents",
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Inside SecurityMiddleware, so that the answers it rewrites still get the security headers.
     "statusdesk.core.middleware.ApiRefusalsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -165,7 +168,35 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Served over TLS (STATUSDESK_SECURE=1), normally by a reverse proxy that terminates it and says so
+# in X-Forwarded-Proto: cookies only over HTTPS, and browsers told to use nothing else (HSTS).
+STATUSDESK_SECURE = _env_bool("STATUSDESK_SECURE", False)
+if STATUSDESK_SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+
+# Content-Security-Policy (django-csp): every script, style, font and request from this server
+# only; no inline script or style anywhere (htmx's indicator style is switched off in base.html),
+# images also as data: URIs (the icon, Swagger UI's), never inside a frame.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 

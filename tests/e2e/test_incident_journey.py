@@ -15,7 +15,7 @@ import pytest
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
 from statusdesk.incidents.models import Component, ComponentStatus, Incident, IncidentStatus
-from tests.e2e.conftest import DESKTOP, PHONE, shoot, sign_in
+from tests.e2e.conftest import DESKTOP, PHONE, ConsoleWatch, shoot, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -33,6 +33,7 @@ def test_incident_manager_journey_from_report_to_resolution(
 
     base = live_server.url
     context = browser.new_context(viewport=DESKTOP)
+    console = ConsoleWatch(context, base)
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
@@ -144,6 +145,10 @@ def test_incident_manager_journey_from_report_to_resolution(
     finally:
         context.close()
 
+    # The Content-Security-Policy held all along: nothing blocked, nothing broken, nothing fetched
+    # from elsewhere.
+    assert not console.problems, "\n".join(console.problems)
+
     incident = Incident.objects.get()
     assert incident.status == IncidentStatus.RESOLVED
     assert incident.developer == developer
@@ -177,6 +182,7 @@ def test_dashboard_and_publish_form_are_usable_on_a_390px_phone(
     services.assign_developer(actor=manager, incident=incident, developer=developer)
 
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    console = ConsoleWatch(context, live_server.url)
     page = context.new_page()
     page.set_default_timeout(15_000)
 
@@ -225,3 +231,4 @@ def test_dashboard_and_publish_form_are_usable_on_a_390px_phone(
         no_horizontal_scroll()
     finally:
         context.close()
+    assert not console.problems, "\n".join(console.problems)
