@@ -10,11 +10,14 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from statusdesk.core.files import private_directory, private_sqlite_file
 from statusdesk.core.timezones import parse_display_zone
 
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("STATUSDESK_VAR_DIR", Path.cwd() / "var")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# SQLite databases and the generated secret key: readable by the owner only (statusdesk.core.files).
+VAR_DIR = private_directory(
+    Path(os.environ.get("STATUSDESK_VAR_DIR", Path.cwd() / "var")).resolve()
+)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -30,8 +33,9 @@ def _secret_key() -> str:
         return key
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Created 0600 from the start, never readable by others even for a moment.
+        with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -112,6 +116,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    private_sqlite_file(DATABASES["default"]["NAME"])
 else:
     # The test database gets a name of its own per run, so that two test runs on one server
     # (a developer's and a helper's, or two CI jobs) never drop each other's database.
@@ -209,10 +214,12 @@ if REDIS_URL:
         "immediate": False,
     }
 else:
+    HUEY_FILE = VAR_DIR / "huey.sqlite3"
+    private_sqlite_file(HUEY_FILE)
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": "statusdesk",
-        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "filename": str(HUEY_FILE),
         "immediate": False,
     }
 
