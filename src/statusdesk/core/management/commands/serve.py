@@ -6,9 +6,26 @@ import os
 import signal
 import subprocess
 import sys
+from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand
+
+# How long the worker gets to finish what it is doing once asked to stop.
+WORKER_STOP_SECONDS = 10
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Stopped(Exception):
+    """serve was asked to stop (SIGTERM, SIGINT) outside uvicorn's own handling of it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
 
 
 class Command(BaseCommand):
@@ -25,14 +42,23 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
-        worker = None
-        if options["with_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "statusdesk.cli", "worker"])
-            self.stdout.write(f"worker started (pid {worker.pid})")
-        self.stdout.write(
-            self.style.SUCCESS(f"statusdesk on http://{options['host']}:{options['port']}/")
-        )
+        # uvicorn stops gracefully on SIGTERM or SIGINT, puts back the handlers it found and then
+        # raises the signal again. Ours turn that into an exception, so that the worker is always
+        # stopped too (with the default handlers the process died there and left the worker
+        # running), whether the signal comes before, during or after uvicorn's run.
+        previous: dict[signal.Signals, Any] = {}
+        worker: subprocess.Popen[bytes] | None = None
+        stopped_by: int | None = None
         try:
+            for stop_signal in STOP_SIGNALS:
+                previous[stop_signal] = signal.signal(stop_signal, _stopped)
+            if options["with_worker"]:
+                worker = subprocess.Popen([sys.executable, "-m", "statusdesk.cli", "worker"])
+                self.stdout.write(f"worker started (pid {worker.pid})")
+            self.stdout.write(
+                self.style.SUCCESS(f"statusdesk on http://{options['host']}:{options['port']}/")
+            )
+            self.stdout.flush()
             uvicorn.run(
                 "statusdesk.asgi:application",
                 host=options["host"],
@@ -40,11 +66,32 @@ class Command(BaseCommand):
                 workers=options["workers"],
                 log_level="info",
                 lifespan="off",
+                # The client's address is the connection's; a proxy's header counts only where
+                # STATUSDESK_CLIENT_IP_HEADER (and STATUSDESK_SECURE) say so.
+                proxy_headers=False,
             )
+        except Stopped as stop:
+            stopped_by = stop.signum
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            if worker is not None:
+                _stop_worker(worker)
+            for stop_signal, handler in previous.items():
+                signal.signal(stop_signal, handler)
+        if stopped_by is not None:
+            # End as the signal ends a process (exit status 128 + signal), as uvicorn meant to.
+            signal.signal(stopped_by, signal.SIG_DFL)
+            signal.raise_signal(stopped_by)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to stop (SIGTERM), wait for it, and kill it if it does not."""
+    # A second signal while stopping must not cut this short and leave the worker behind.
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.SIG_IGN)
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=WORKER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
