@@ -142,19 +142,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The queue's name: two statusdesk sites on one Redis keep their work apart with two names.
+QUEUE_NAME = os.environ.get("STATUSDESK_QUEUE_NAME", "statusdesk")
 
 # Huey: SQLite storage under var/ by default, Redis when REDIS_URL is set.
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "statusdesk",
+        "name": QUEUE_NAME,
         "url": REDIS_URL,
         "immediate": False,
     }
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "statusdesk",
+        "name": QUEUE_NAME,
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": False,
     }

@@ -248,7 +248,7 @@ def test_update_without_a_message_is_reshown(manager_client: Client, published: 
     assert response.status_code == 422
     html = response.content.decode()
     assert "Message is required" in html
-    assert "Status must be one of investigating, identified, monitoring" in html
+    assert "Status must be one of Investigating, Identified or Monitoring" in html
 
 
 def test_updating_before_publication_is_a_409(manager_client: Client, assigned: Incident) -> None:

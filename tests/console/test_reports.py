@@ -62,8 +62,11 @@ def test_report_form_is_reshown_with_each_error_and_the_input_kept(
     assert 'value="Mail sent twice"' in html
     assert "Description is required" in html
     assert "Reporter (who reported the problem) is required" in html
-    assert "Medium must be one of email, issue, chat, direct_email, other" in html
-    assert "Detection must be one of" in html
+    assert (
+        "Medium must be one of E-mail to the help address, Issue, Internal chat, Direct e-mail or "
+        "Other; got &#x27;fax&#x27;" in html
+    )
+    assert "Detection is required: choose Proactive (found by the team) or Reactive" in html
     assert '<span class="rule">R3</span>' in html
     assert Report.objects.count() == 0
 

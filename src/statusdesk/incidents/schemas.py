@@ -14,10 +14,10 @@ from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from statusdesk.accounts.models import User
-from statusdesk.core.models import Event, EventKind
-from statusdesk.incidents import queries, services
+from statusdesk.incidents import lifecycle, queries
 from statusdesk.incidents.limits import DEFAULT_REMINDER_MINUTES
-from statusdesk.incidents.models import Component, Incident, IncidentUpdate, Report
+from statusdesk.incidents.models import AffectedComponent, Incident, IncidentUpdate, Report
+from statusdesk.incidents.timeline import TimelineEntry, incident_timeline
 
 
 def _no_nul(value: str) -> str:
@@ -41,6 +41,13 @@ At = Annotated[
     ),
 ]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Notify = Annotated[
+    StrictBool | None,
+    Field(
+        description="Notify subscribers of this step. Default: true; false when `at` back-fills "
+        "a past step (history is recorded, not announced) unless sent explicitly."
+    ),
+]
 
 
 class InputSchema(Schema):
@@ -87,7 +94,7 @@ class PublishIn(InputSchema):
     severity: Text = Field(
         description="major_outage, partial_outage, degraded_performance or operational (R5)."
     )
-    notify: StrictBool = True
+    notify: Notify = None
     reminders: StrictBool = True
     reminder_interval_minutes: StrictInt = DEFAULT_REMINDER_MINUTES
     at: At = None
@@ -96,7 +103,7 @@ class PublishIn(InputSchema):
 class UpdateIn(InputSchema):
     status: Text = Field(description="investigating, identified or monitoring.")
     message: Text
-    notify: StrictBool = True
+    notify: Notify = None
     component_statuses: dict[str, Text] | None = Field(
         None, description="Component id → new status, for the components this update changes."
     )
@@ -105,7 +112,7 @@ class UpdateIn(InputSchema):
 
 class ResolveIn(InputSchema):
     message: Text = Field(description="At most two lines (R11).")
-    notify: StrictBool = True
+    notify: Notify = None
     at: At = None
 
 
@@ -121,10 +128,26 @@ class ComponentOut(Schema):
     position: int
 
 
-class ComponentRef(Schema):
+class AffectedComponentOut(Schema):
+    """A component the incident affects, with the status this incident gives it (once resolved,
+    the last one it gave: what this incident did), apart from the component's live status."""
+
     id: int
     name: str
-    status: str
+    status: str = Field(description="The status this incident gives (or gave) the component.")
+    component_status: str = Field(description="The component's status now, from every incident.")
+
+    @staticmethod
+    def resolve_id(obj: AffectedComponent) -> int:
+        return obj.component_id
+
+    @staticmethod
+    def resolve_name(obj: AffectedComponent) -> str:
+        return obj.component.name
+
+    @staticmethod
+    def resolve_component_status(obj: AffectedComponent) -> str:
+        return obj.component.status
 
 
 class IssueOut(Schema):
@@ -154,7 +177,7 @@ class ReportOut(Schema):
 
     @staticmethod
     def resolve_meets_incident_threshold(obj: Report) -> bool:
-        return services.meets_incident_threshold(obj)
+        return lifecycle.meets_incident_threshold(obj)
 
     @staticmethod
     def resolve_filed_by(obj: Report) -> str:
@@ -191,10 +214,14 @@ class IncidentOut(Schema):
     workaround: str
     workaround_url: str
     severity: str
-    components: list[ComponentRef]
+    components: list[AffectedComponentOut]
     notify_subscribers: bool
     reminders_enabled: bool
     reminder_interval_minutes: int
+    next_update_due_at: UtcDatetime | None = Field(
+        description="R10: when the next public update is due (in the past: it is overdue)."
+    )
+    update_overdue: bool
     next_reminder_at: UtcDatetime | None
     manager: str
     developer: str | None
@@ -208,8 +235,12 @@ class IncidentOut(Schema):
     resolved_at: UtcDatetime | None
 
     @staticmethod
-    def resolve_components(obj: Incident) -> list[Component]:
-        return list(obj.components.all())
+    def resolve_components(obj: Incident) -> list[AffectedComponent]:
+        return list(obj.affected.all())
+
+    @staticmethod
+    def resolve_update_overdue(obj: Incident) -> bool:
+        return queries.update_overdue(obj)
 
     @staticmethod
     def resolve_detection(obj: Incident) -> Report:
@@ -243,26 +274,32 @@ class TimelineEntryOut(Schema):
     at: UtcDatetime
     kind: str
     label: str
+    detail: str = Field(description="What the step changed, in words.")
     actor: str | None
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(description="The event's payload: ids and values.")
 
     @staticmethod
-    def resolve_label(obj: Event) -> str:
-        return str(EventKind(obj.kind).label)
-
-    @staticmethod
-    def resolve_actor(obj: Event) -> str | None:
+    def resolve_actor(obj: TimelineEntry) -> str | None:
         return _email(obj.actor)
 
 
 class IncidentDetailOut(IncidentOut):
+    allowed_actions: list[str] = Field(
+        description="The steps the caller may take on this incident now (assign, publish, update, "
+        "resolve): render these buttons."
+    )
     updates: list[UpdateOut]
     timeline: list[TimelineEntryOut] = Field(description="The incident's history (event log).")
+
+    @staticmethod
+    def resolve_allowed_actions(obj: Incident, context: dict[str, Any]) -> list[str]:
+        user = context["request"].auth
+        return [str(action) for action in lifecycle.allowed_incident_actions(user, obj)]
 
     @staticmethod
     def resolve_updates(obj: Incident) -> list[IncidentUpdate]:
         return list(obj.updates.all())
 
     @staticmethod
-    def resolve_timeline(obj: Incident) -> list[Event]:
-        return queries.incident_timeline(obj)
+    def resolve_timeline(obj: Incident) -> list[TimelineEntry]:
+        return incident_timeline(obj)

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from statusdesk.accounts.roles import roles_of
-from statusdesk.core.models import Event, EventKind
 from statusdesk.core.time import describe_duration, display_zone_name, format_timeline
-from statusdesk.incidents import services
-from statusdesk.incidents.models import ComponentStatus, Incident, IncidentStatus, Medium
+from statusdesk.incidents import lifecycle, queries
+from statusdesk.incidents.lifecycle import IncidentAction, meets_incident_threshold
+from statusdesk.incidents.models import ComponentStatus, Incident, IncidentStatus
 
 register = template.Library()
 
@@ -79,20 +79,28 @@ def duration(start: datetime | None, end: datetime | None) -> str:
 
 
 @register.filter
-def update_overdue(incident: Incident, now: datetime | None = None) -> bool:
-    """R10: the reminder interval has passed without an update (a missed update is visible)."""
-    return bool(
-        not incident.is_resolved
-        and incident.reminders_enabled
-        and incident.next_reminder_at is not None
-        and incident.next_reminder_at < (now or timezone.now())
-    )
+def update_overdue(incident: Incident) -> bool:
+    """R10: the next public update was due and has not been posted."""
+    return queries.update_overdue(incident)
+
+
+_NEXT_STEP = {
+    IncidentAction.ASSIGN: "Next: assign a developer",
+    IncidentAction.PUBLISH: "Next: publish",
+}
+
+
+@register.simple_tag
+def next_step(user: Any, incident: Incident) -> str:
+    """What the process waits for on this incident, when this user can do it (lifecycle.py)."""
+    step = lifecycle.next_step(user, incident)
+    return _NEXT_STEP.get(step, "") if step else ""
 
 
 @register.filter
 def meets_r1(report: Any) -> bool:
     """R1, as the services decide it."""
-    return services.meets_incident_threshold(report)
+    return meets_incident_threshold(report)
 
 
 @register.simple_tag
@@ -140,70 +148,6 @@ def _error(error: Any) -> dict[str, str]:
     if message:
         message = message[0].upper() + message[1:]
     return {"message": message, "rule": rule}
-
-
-_MEDIUM = dict(Medium.choices)
-
-
-@register.simple_tag
-def event_detail(event: Event) -> str:
-    """One line saying what the event changed, from its recorded data."""
-    data: dict[str, Any] = event.data or {}
-    kind = event.kind
-    if kind == EventKind.REPORT_FILED:
-        users = data.get("users_affected")
-        could = " (could affect two or more)" if data.get("could_affect_two_or_more") else ""
-        return (
-            f"Reported by {data.get('reporter', '?')} via "
-            f"{str(_MEDIUM.get(data.get('medium', ''), data.get('medium', '?'))).lower()}, "
-            f"{data.get('detection', '?')} detection, {users} "
-            f"user{'' if users == 1 else 's'} affected{could}"
-        )
-    if kind == EventKind.REPORT_DISMISSED:
-        return f"Reason: {data.get('reason', '')}"
-    if kind == EventKind.INCIDENT_CONFIRMED:
-        return f"Incident manager: {data.get('manager', '?')}"
-    if kind == EventKind.ISSUE_OPENED:
-        return str(data.get("title", ""))
-    if kind == EventKind.DEVELOPER_ASSIGNED:
-        previous = data.get("previous")
-        text = f"Accountable developer: {data.get('developer', '?')}"
-        return f"{text} (replaces {previous})" if previous else text
-    if kind == EventKind.INCIDENT_PUBLISHED:
-        components = ", ".join(data.get("components") or [])
-        return (
-            f"“{data.get('name', '')}” · {component_status_label(data.get('severity', ''))}"
-            f" · {components}"
-        )
-    if kind == EventKind.INCIDENT_UPDATED:
-        return f"{incident_status_label(data.get('status', ''))}: {data.get('message', '')}".strip()
-    if kind == EventKind.COMPONENT_STATUS_CHANGED:
-        name = data.get("component_name") or (event.component.name if event.component else "?")
-        return (
-            f"{name}: {component_status_label(data.get('previous', '')).lower()} → "
-            f"{component_status_label(data.get('status', '')).lower()}"
-        )
-    if kind == EventKind.INCIDENT_RESOLVED:
-        return str(data.get("message", ""))
-    return ""
-
-
-_EVENT_TONE: dict[str, str] = {
-    EventKind.REPORT_FILED: "neutral",
-    EventKind.REPORT_DISMISSED: "neutral",
-    EventKind.INCIDENT_CONFIRMED: "accent",
-    EventKind.ISSUE_OPENED: "neutral",
-    EventKind.DEVELOPER_ASSIGNED: "accent",
-    EventKind.INCIDENT_PUBLISHED: "warn",
-    EventKind.INCIDENT_UPDATED: "info",
-    EventKind.COMPONENT_STATUS_CHANGED: "muted",
-    EventKind.INCIDENT_RESOLVED: "ok",
-}
-
-
-@register.filter
-def event_tone(event: Event) -> str:
-    return _EVENT_TONE.get(event.kind, "neutral")
 
 
 @register.filter
