@@ -599,7 +599,7 @@ def test_update_at_before_the_last_update_answers_422(
         response = as_manager.post(
             f"/incidents/{incident.pk}/updates", update_body(at=iso(ago(minutes=5)))
         )
-    assert_error(response, 422, field="at", contains="before the last update")
+    assert_error(response, 422, field="at", contains="before the publication")
 
 
 # --- POST /incidents/{id}/resolve ----------------------------------------------------------
@@ -705,7 +705,7 @@ def test_resolve_at_before_the_last_update_answers_422(
         response = as_manager.post(
             f"/incidents/{incident.pk}/resolve", resolve_body(at=iso(ago(hours=1)))
         )
-    assert_error(response, 422, field="at", contains="before the last update")
+    assert_error(response, 422, field="at", contains="before the publication")
 
 
 def test_resolve_at_in_the_future_answers_422(
@@ -949,3 +949,39 @@ def test_backfilled_journey_records_every_time_in_utc(
     assert as_manager.get(f"/reports/{report['id']}").json()["reported_at"] == utc_z(t[0])
     stored = Incident.objects.get(pk=incident["id"])
     assert stored.resolved_at == t[5]
+
+
+def test_incident_detail_says_which_steps_the_caller_may_take(
+    manager: User,
+    developer: User,
+    components: list[Component],
+    as_manager: ApiClient,
+    as_desk_member: ApiClient,
+) -> None:
+    confirmed = make_confirmed(manager)
+    assert as_manager.get(f"/incidents/{confirmed.pk}").json()["allowed_actions"] == ["assign"]
+    assigned = make_assigned(manager, developer)
+    body = as_manager.get(f"/incidents/{assigned.pk}").json()
+    assert body["allowed_actions"] == ["assign", "publish"]
+    published = make_published(manager, developer, components)
+    body = as_manager.get(f"/incidents/{published.pk}").json()
+    assert body["allowed_actions"] == ["assign", "update", "resolve"]
+    # The same incident, for a role that takes no step: no buttons to render.
+    assert as_desk_member.get(f"/incidents/{published.pk}").json()["allowed_actions"] == []
+
+
+def test_a_backfilled_api_step_notifies_only_when_asked(
+    manager: User, developer: User, components: list[Component], as_manager: ApiClient
+) -> None:
+    incident = make_published(manager, developer, components)
+    # `at` records history: even a time of a moment ago is a back-filled step.
+    silent = as_manager.post(
+        f"/incidents/{incident.pk}/updates", update_body(at=iso(timezone.now()))
+    ).json()
+    assert silent["notify"] is False
+    loud = as_manager.post(
+        f"/incidents/{incident.pk}/updates", update_body(at=iso(timezone.now()), notify=True)
+    ).json()
+    assert loud["notify"] is True
+    now = as_manager.post(f"/incidents/{incident.pk}/updates", update_body()).json()
+    assert now["notify"] is True

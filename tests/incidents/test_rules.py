@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from statusdesk.core.errors import IllegalTransition, NotAllowed, RuleViolation
 from statusdesk.core.models import Event
-from statusdesk.incidents import services
+from statusdesk.incidents import queries, services
 from statusdesk.incidents.components import ensure_default_components
 from statusdesk.incidents.events import ComponentEvent, IncidentEvent
 from statusdesk.incidents.models import (
@@ -28,6 +28,7 @@ from .factories import (
     a_published_incident,
     a_report,
     an_assigned_incident,
+    an_incident_assigned_in_the_past,
     publication,
 )
 
@@ -258,6 +259,60 @@ def test_r5_defaults_notify_and_hourly_reminders(manager, developer, components)
 def test_r5_reminders_can_be_turned_off(manager, developer, components):
     incident = a_published_incident(manager, developer, components, reminders=False)
     assert incident.reminders_enabled is False and incident.next_reminder_at is None
+
+
+# --- R10 follow-up: the next public update is due one interval after the last ---------------
+
+
+def test_r10_the_next_update_is_due_one_interval_after_the_publication(
+    manager, developer, components
+):
+    incident = a_published_incident(manager, developer, components, reminder_interval_minutes=30)
+    assert incident.next_update_due_at == incident.published_at + timedelta(minutes=30)
+    assert queries.update_overdue(incident) is False
+    update = services.post_update(
+        actor=manager, incident=incident, status="monitoring", message="m"
+    )
+    incident.refresh_from_db()
+    assert incident.next_update_due_at == update.at + timedelta(minutes=30)
+
+
+def test_r10_a_missed_update_stays_visible_when_the_reminder_clock_moves(
+    manager, developer, components
+):
+    incident = an_incident_assigned_in_the_past(manager, developer, hours=3)
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        **publication(components),
+        at=timezone.now() - timedelta(hours=2),
+    )
+    incident.refresh_from_db()
+    assert queries.update_overdue(incident) is True
+    # A reminder goes out and claims the next one an hour later (the reminders' own clock)...
+    Incident.objects.filter(pk=incident.pk).update(
+        next_reminder_at=timezone.now() + timedelta(hours=1)
+    )
+    incident.refresh_from_db()
+    # ...and the missed update is still missed until the manager posts one.
+    assert queries.update_overdue(incident) is True
+    services.post_update(actor=manager, incident=incident, status="identified", message="m")
+    incident.refresh_from_db()
+    assert queries.update_overdue(incident) is False
+
+
+def test_r10_with_reminders_off_no_update_is_due(manager, developer, components):
+    incident = a_published_incident(manager, developer, components, reminders=False)
+    assert incident.next_update_due_at is None and incident.next_reminder_at is None
+    assert queries.update_overdue(incident) is False
+
+
+def test_r10_a_resolved_incident_owes_no_update(manager, developer, components):
+    incident = a_published_incident(manager, developer, components)
+    services.resolve_incident(actor=manager, incident=incident, message="Resolved.")
+    incident.refresh_from_db()
+    assert incident.next_update_due_at is None
+    assert queries.update_overdue(incident) is False
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from .factories import (
     a_published_incident,
     a_report,
     an_assigned_incident,
+    an_incident_assigned_in_the_past,
     publication,
 )
 
@@ -224,6 +225,69 @@ def test_manager_backfills_a_past_incident_in_order(manager, developer, componen
     assert incident.resolved_at == start + timedelta(hours=5)
     times = [e.at for e in incident_timeline(incident)]
     assert times == sorted(times) and times[0] == start
+
+
+def test_a_backfilled_step_records_history_without_notifying(manager, developer, components):
+    incident = an_incident_assigned_in_the_past(manager, developer, hours=4)
+    past = timezone.now() - timedelta(hours=3)
+    services.publish_incident(actor=manager, incident=incident, **publication(components), at=past)
+    update = services.post_update(
+        actor=manager, incident=incident, status="monitoring", message="m", at=past
+    )
+    asked = services.post_update(
+        actor=manager,
+        incident=incident,
+        status="monitoring",
+        message="n",
+        at=past + timedelta(hours=1),
+        notify=True,
+    )
+    services.resolve_incident(
+        actor=manager, incident=incident, message="Resolved.", at=past + timedelta(hours=2)
+    )
+    incident.refresh_from_db()
+    assert incident.notify_subscribers is False
+    assert update.notify is False and asked.notify is True
+    notified = [u.notify for u in incident.updates.order_by("at", "id")]
+    assert notified == [False, False, True, False]
+    kinds = {e.kind: e.data.get("notify") for e in incident_timeline(incident)}
+    assert kinds[IncidentEvent.INCIDENT_PUBLISHED] is False
+    assert kinds[IncidentEvent.INCIDENT_RESOLVED] is False
+
+
+def test_a_step_now_notifies_by_default(manager, developer, components):
+    incident = a_published_incident(manager, developer, components)
+    update = services.post_update(
+        actor=manager, incident=incident, status="monitoring", message="m"
+    )
+    assert incident.notify_subscribers is True and update.notify is True
+
+
+def test_a_backfilled_reassignment_cannot_go_before_the_publication_that_followed(
+    manager, developer, components
+):
+    from statusdesk.accounts.roles import Role
+    from statusdesk.accounts.services import ensure_user
+
+    other, _ = ensure_user("second.dev@example.com", role=Role.DEVELOPER)
+    incident = an_incident_assigned_in_the_past(manager, developer, hours=3)
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        **publication(components),
+        at=timezone.now() - timedelta(hours=1),
+    )
+    with pytest.raises(RuleViolation, match="before the publication") as refused:
+        services.assign_developer(
+            actor=manager,
+            incident=incident,
+            developer=other,
+            at=timezone.now() - timedelta(hours=2),
+        )
+    assert refused.value.field == "at"
+    services.assign_developer(
+        actor=manager, incident=incident, developer=other, at=timezone.now() - timedelta(minutes=5)
+    )
 
 
 def test_backfill_never_in_the_future(manager):

@@ -205,10 +205,10 @@ def _latest_step(incident: Incident) -> tuple[datetime, str]:
         (incident.confirmed_at, "the confirmation"),
         (incident.assigned_at, "the assignment"),
         (incident.published_at, "the publication"),
-        (incident.last_update_at, "the last update"),
     ]
-    # The later step wins a tie: an update posted in the minute of the publication is "the last
-    # update".
+    if incident.last_update_at != incident.published_at:  # the publication is the first update
+        steps.append((incident.last_update_at, "the last update"))
+    # Of steps recorded at the same moment, the later one in the process names it.
     recorded = [(at, i, label) for i, (at, label) in enumerate(steps) if at is not None]
     at, _, label = max(recorded)
     return at, label
