@@ -5,7 +5,8 @@ Every endpoint needs `Authorization: Bearer <token>`. Every refusal has one JSON
     {"detail": "<a sentence>", "field": "<field or null>", "rule": "<R-number or null>",
      "errors": [{"field": ..., "rule": ..., "message": ...}, ...]}
 
-with 400 (body is not JSON), 401 (no or bad token), 403 (role), 404 (unknown id), 409 (illegal
+with `rule` explained at /rules/#rN (as the OpenAPI description says) and
+400 (body is not JSON), 401 (no or bad token), 403 (role), 404 (unknown id), 409 (illegal
 transition) or 422 (missing field, wrong type, rule violation). Bad input never answers 500.
 OpenAPI: /api/v1/openapi.json; interactive docs: /api/v1/docs.
 """
@@ -30,7 +31,10 @@ api = NinjaAPI(
     version="1",
     description=(
         "Incident management: reports, incidents, updates, components. "
-        "Authenticate with `Authorization: Bearer <token>` (`statusdesk token create EMAIL`)."
+        "Authenticate with `Authorization: Bearer <token>` (`statusdesk token create EMAIL`).\n\n"
+        "Every refusal answers `{detail, field, rule, errors}`. `rule` names the process rule "
+        "behind it (`R1` to `R20`, or null); each rule is explained at `/rules/#rN` on this "
+        "server, for example `/rules/#r5` for R5."
     ),
     urls_namespace="api",
     auth=BearerAuth(),

@@ -8,10 +8,14 @@ from pathlib import Path
 
 import dj_database_url
 
+from statusdesk.core.paths import var_dir
 from statusdesk.core.timezones import parse_display_zone
 
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("STATUSDESK_VAR_DIR", Path.cwd() / "var")).resolve()
+# SQLite files and the generated secret key: STATUSDESK_VAR_DIR, else the checkout's var/ (found
+# from this package, not from the current directory), else a per-user data directory.
+VAR_LOCATION = var_dir()
+VAR_DIR = VAR_LOCATION.path
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 

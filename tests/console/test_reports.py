@@ -67,7 +67,7 @@ def test_report_form_is_reshown_with_each_error_and_the_input_kept(
         "Other; got &#x27;fax&#x27;" in html
     )
     assert "Detection is required: choose Proactive (found by the team) or Reactive" in html
-    assert '<span class="rule">R3</span>' in html
+    assert '<a class="rule" href="/rules/#r3"' in html
     assert Report.objects.count() == 0
 
 
@@ -139,7 +139,7 @@ def test_r1_refusal_is_shown_on_the_triage_page(
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert '<span class="rule">R1</span>' in html
+    assert '<a class="rule" href="/rules/#r1"' in html
     assert "An incident must have affected, or be able to affect, at least two users" in html
     assert "so it stays a report" in html
     assert Incident.objects.count() == 0
@@ -158,7 +158,7 @@ def test_confirm_form_shows_an_invalid_issue_url_next_to_the_field(
     assert "Issue url must be a valid http(s) URL" in html
     assert 'value="not a url"' in html
     assert "Queue stalled." in html
-    assert '<span class="rule">R4</span>' in html
+    assert '<a class="rule" href="/rules/#r4"' in html
 
 
 def test_confirming_twice_is_a_409_with_the_message_at_the_top(

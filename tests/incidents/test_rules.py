@@ -1,4 +1,4 @@
-"""The process rules of issue 2, one or more tests each, named after the rule (DESIGN.md)."""
+"""The process rules of issue 2, one or more tests each, named after the rule (docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 class Command(BaseCommand):
     help = "Serve statusdesk on HOST:PORT (default 127.0.0.1:8000, PORT overrides)."
 
@@ -25,14 +29,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
+        # uvicorn shuts down on SIGTERM and then raises the signal again; with this handler in
+        # place that ends in SystemExit, so the `finally` below still stops the worker instead of
+        # leaving it behind.
+        previous = signal.signal(signal.SIGTERM, _exit_on_signal)
         worker = None
-        if options["with_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "statusdesk.cli", "worker"])
-            self.stdout.write(f"worker started (pid {worker.pid})")
-        self.stdout.write(
-            self.style.SUCCESS(f"statusdesk on http://{options['host']}:{options['port']}/")
-        )
         try:
+            if options["with_worker"]:
+                worker = subprocess.Popen([sys.executable, "-m", "statusdesk.cli", "worker"])
+                self.stdout.write(f"worker started (pid {worker.pid})")
+            self.stdout.write(
+                self.style.SUCCESS(f"statusdesk on http://{options['host']}:{options['port']}/")
+            )
             uvicorn.run(
                 "statusdesk.asgi:application",
                 host=options["host"],
@@ -42,6 +50,7 @@ class Command(BaseCommand):
                 lifespan="off",
             )
         finally:
+            signal.signal(signal.SIGTERM, previous)
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
                 try:
