@@ -1,4 +1,4 @@
-"""Template helpers of the console: times in the display zone, R16 durations, badges, events."""
+"""Template helpers of the console: times in the display zone and in words, badges, errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from statusdesk.accounts.roles import roles_of
-from statusdesk.core.time import describe_duration, display_zone_name, format_timeline
+from statusdesk.core.humane import full_date, humane_ago, humane_duration, iso_duration
+from statusdesk.core.time import display_zone_name, format_timeline
 from statusdesk.incidents import lifecycle, queries
 from statusdesk.incidents.lifecycle import IncidentAction, meets_incident_threshold
 from statusdesk.incidents.models import ComponentStatus, Incident, IncidentStatus
@@ -26,30 +27,35 @@ _FIELD_NAME = re.compile(r"^[a-z]+(?:_[a-z]+)+")
 
 @register.filter
 def when(value: datetime | None) -> str:
-    """`26-11-28 09:14 UTC-5` in a <time> element (the display zone, R14 format)."""
+    """`26-11-28 09:14 UTC-5` (R14, the display zone) in a <time> element whose title spells the
+    date out ("Saturday 28 November 2026, 09:14 UTC-5"), so that 26-11-28 is never ambiguous."""
     if value is None:
         return "—"
     return format_html(
-        '<time datetime="{}">{} <span class="tz">{}</span></time>',
+        '<time datetime="{}" title="{}">{} <span class="tz">{}</span></time>',
         value.isoformat(),
+        full_date(value),
         format_timeline(value),
         display_zone_name(),
     )
 
 
-def _span(start: datetime, end: datetime | None = None) -> str:
-    seconds = ((end or timezone.now()) - start).total_seconds()
-    if seconds < 60:
-        return "under a minute"
-    return describe_duration(seconds)
+def _span(start: datetime, end: datetime, title: str) -> str:
+    """A span in words ('3 hours') in a <time> element: an ISO duration and a title in full."""
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        iso_duration(end - start),
+        title,
+        humane_duration(end - start),
+    )
 
 
 @register.filter
 def since(value: datetime | None) -> str:
-    """How long ago, in R16 wording: '3.5 hours'."""
+    """How long something has been going on: '3 hours' (Open for 3 hours)."""
     if value is None:
         return "—"
-    return _span(value)
+    return _span(value, max(value, timezone.now()), f"Since {full_date(value)}")
 
 
 @register.filter
@@ -58,24 +64,28 @@ def until(value: datetime | None) -> str:
     if value is None:
         return ""
     now = timezone.now()
-    return _span(now, value) if value > now else ""
+    return _span(now, value, f"At {full_date(value)}") if value > now else ""
 
 
 @register.filter
 def ago(value: datetime | None) -> str:
+    """When, as people say it: 'just now', '3 hours ago', 'yesterday', with the date as title."""
     if value is None:
         return "—"
-    seconds = (timezone.now() - value).total_seconds()
-    if seconds < 60:
-        return "just now"
-    return f"{describe_duration(seconds)} ago"
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        full_date(value),
+        humane_ago(value, timezone.now()),
+    )
 
 
 @register.simple_tag
 def duration(start: datetime | None, end: datetime | None) -> str:
+    """How long something lasted: '3 hours', titled with both ends."""
     if start is None or end is None:
         return "—"
-    return _span(start, end)
+    return _span(start, max(start, end), f"From {full_date(start)} to {full_date(end)}")
 
 
 @register.filter
