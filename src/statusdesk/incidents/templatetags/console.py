@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from django import template
+from django import forms, template
 from django.forms import BoundField
 from django.utils import timezone
 from django.utils.html import format_html
@@ -22,7 +22,6 @@ register = template.Library()
 
 _RULE = re.compile(r"^R\d{1,2}$")
 _RULE_PREFIX = re.compile(r"^(R\d{1,2}):\s*")
-_FIELD_NAME = re.compile(r"^[a-z]+(?:_[a-z]+)+")
 
 
 @register.filter
@@ -137,15 +136,46 @@ def incident_status_label(value: str) -> str:
 @register.simple_tag
 def field_errors(field: BoundField) -> list[dict[str, str]]:
     """A field's errors as {message, rule}; the rule is shown as a badge, not inside the text."""
-    return [_error(error) for error in field.errors.as_data()]
+    return [_error(error, field.form, field) for error in field.errors.as_data()]
 
 
 @register.simple_tag
 def form_errors(form: Any) -> list[dict[str, str]]:
-    return [_error(error) for error in form.non_field_errors().as_data()]
+    return [_error(error, form) for error in form.non_field_errors().as_data()]
 
 
-def _error(error: Any) -> dict[str, str]:
+# The services name fields as a program sends them; the console says what the form shows.
+_FIELD_WORDS = {
+    "component_ids": "affected components",
+    "component_statuses": "component status",
+    "users_affected": "users affected",
+    "could_affect_two_or_more": "could affect two or more",
+    "workaround_url": "workaround documentation link",
+    "reminder_interval_minutes": "reminder interval",
+    "issue_title": "issue title",
+    "issue_description": "issue description",
+    "issue_url": "external issue link",
+}
+_SNAKE = re.compile(r"(?<![\w@./'])[a-z]+(?:_[a-z]+)+(?![\w@/'])(?!\.\w)")
+_COMPONENT_KEY = re.compile(r"\bcomponent_statuses\[([^\]]*)\]")
+# What a program needs to hear and a person does not: the value sent and the raw choices.
+_PROGRAM_TAIL = re.compile(r"[;,]\s*got\s.*$", re.S)
+_VALUES_LIST = re.compile(r"\s*\(the values are [^)]*\)")
+_REQUIRED = re.compile(r"^[^:]+ is required$")
+
+
+@register.filter
+def sentence(message: Any) -> str:
+    """A message as a sentence: a capital first letter, unless it starts with an e-mail address,
+    an address or a quoted value (which keep their case)."""
+    text = str(message or "").strip()
+    first = text.split(" ", 1)[0]
+    if not text or "@" in first or "/" in first or not text[0].isalpha():
+        return text
+    return text[0].upper() + text[1:]
+
+
+def _error(error: Any, form: Any = None, field: BoundField | None = None) -> dict[str, str]:
     message = " ".join(str(m) for m in error.messages)
     code = error.code or ""
     rule = code if _RULE.match(code) else ""
@@ -153,11 +183,22 @@ def _error(error: Any) -> dict[str, str]:
     if prefix:
         rule = rule or prefix.group(1)
         message = message[prefix.end() :]
-    # A message that starts with a field's name ('issue_title is required') reads as words.
-    message = _FIELD_NAME.sub(lambda m: m.group(0).replace("_", " "), message)
-    if message:
-        message = message[0].upper() + message[1:]
-    return {"message": message, "rule": rule}
+    message = _VALUES_LIST.sub("", _PROGRAM_TAIL.sub("", message))
+    # "component_statuses[3]: status must be …" names the component.
+    names = {str(c.pk): c.name for c in getattr(form, "components", [])}
+    message = _COMPONENT_KEY.sub(lambda m: names.get(m.group(1), "a component"), message)
+    # Field names ('issue_title is required') read as words.
+    message = _SNAKE.sub(
+        lambda m: _FIELD_WORDS.get(m.group(0), m.group(0).replace("_", " ")), message
+    )
+    # A choice nobody made: "Choose a developer", not "developer (an e-mail address) is required".
+    if field is not None and _REQUIRED.match(message):
+        widget = field.field.widget
+        if isinstance(widget, forms.Select | forms.RadioSelect):
+            words = field.name.replace("_", " ")
+            article = "an" if words[:1] in "aeiou" else "a"
+            message = f"choose {article} {words}"
+    return {"message": sentence(message), "rule": rule}
 
 
 @register.filter
