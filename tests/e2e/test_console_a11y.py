@@ -210,9 +210,10 @@ def test_every_console_page_has_no_serious_axe_violation(
         if bad:
             failures.append(describe(f"{name} · {theme} · {page.url}", bad))
         checked.append(name)
-        if name in SHOTS:
-            width = page.viewport_size["width"]
-            shoot(page, screenshots / f"{name}-{'phone' if width < 600 else 'desktop'}-{theme}.png")
+        base_name, _, _ = name.partition("@")
+        if base_name in SHOTS:
+            size = "phone" if page.viewport_size["width"] < 600 else "desktop"
+            shoot(page, screenshots / f"{base_name}-{size}-{theme}.png")
 
     def visit(page: Any, name: str, path: str, status: int = 200) -> None:
         response = page.goto(base + path)
