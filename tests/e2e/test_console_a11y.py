@@ -178,6 +178,8 @@ SHOTS = {
     "manager-incidents",
     "manager-reports",
     "manager-404",
+    "manager-publish-errors",
+    "login-refused",
 }
 
 
