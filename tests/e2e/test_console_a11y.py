@@ -164,6 +164,14 @@ def _signed_in(browser: Any, base: str, email: str, theme: str) -> tuple[Any, An
     return context, page
 
 
+RULE_CHIPS_AS_LINKS = """() => document.querySelectorAll('span.rule').forEach(span => {
+  const link = document.createElement('a');
+  link.className = span.className;
+  link.href = '/rules/#' + span.textContent.trim();
+  link.textContent = span.textContent;
+  span.replaceWith(link);
+})"""
+
 # The main pages, photographed on desktop and phone in both themes.
 SHOTS = {
     "login",
@@ -265,6 +273,12 @@ def test_every_console_page_has_no_serious_axe_violation(
             visit(page, f"manager-report-{name}", f"/reports/{report_obj.pk}/")
         for state, incident in incidents.items():
             visit(page, f"manager-incident-{state}", f"/incidents/{incident.pk}/")
+        # Rule chips become links to the rules page: as links they keep their contrast.
+        page.goto(f"{base}/incidents/{scene.published.pk}/")
+        page.evaluate(RULE_CHIPS_AS_LINKS)
+        assert page.locator("a.rule").count() >= 4
+        page.locator("a.rule").first.hover()
+        check(page, "manager-incident-rule-links")
         page.goto(f"{base}/incidents/{scene.assigned.pk}/")
         page.get_by_role("button", name="Publish incident").click()
         page.get_by_text("Select at least one affected component").wait_for()
