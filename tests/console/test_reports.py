@@ -64,7 +64,7 @@ def test_report_form_is_reshown_with_each_error_and_the_input_kept(
     assert "Reporter (who reported the problem) is required" in html
     assert (
         "Medium must be one of E-mail to the help address, Issue, Internal chat, Direct e-mail or "
-        "Other; got &#x27;fax&#x27;" in html
+        "Other</li>" in html
     )
     assert "Detection is required: choose Proactive (found by the team) or Reactive" in html
     assert '<a class="rule" href="/rules/#r3"' in html
@@ -155,7 +155,7 @@ def test_confirm_form_shows_an_invalid_issue_url_next_to_the_field(
     assert response.status_code == 422
     html = response.content.decode()
     assert "Issue title is required" in html
-    assert "Issue url must be a valid http(s) URL" in html
+    assert "External issue link must be a valid http(s) URL" in html
     assert 'value="not a url"' in html
     assert "Queue stalled." in html
     assert '<a class="rule" href="/rules/#r4"' in html
