@@ -15,8 +15,8 @@ from django.db import connection
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import Role
 from statusdesk.accounts.services import ensure_user
+from statusdesk.incidents.components import ensure_default_components
 from statusdesk.incidents.models import Component
-from statusdesk.incidents.services import ensure_default_components
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -88,3 +88,21 @@ def desk_member(db: None) -> User:
 @pytest.fixture
 def reporter(db: None) -> User:
     return _user("reporter@example.com", Role.REPORTER)
+
+
+REDIS_URL = os.environ.get("STATUSDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis server that answers (STATUSDESK_TEST_REDIS_URL), or a skip (a failure in CI)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        message = f"Redis at {REDIS_URL} does not answer: {exc}"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    return REDIS_URL

@@ -5,11 +5,12 @@ Every endpoint needs `Authorization: Bearer <token>`. Every refusal has one JSON
     {"detail": "<a sentence>", "field": "<field or null>", "rule": "<R-number or null>",
      "errors": [{"field": ..., "rule": ..., "message": ...}, ...]}
 
-with 400 (body is not JSON), 401 (no or bad token), 403 (role), 404 (unknown id or path), 405
-(method), 409 (illegal transition), 413 (body too large) or 422 (missing field, wrong type, rule
-violation). Bad input never answers 500; a fault of the server answers 500 in the same shape,
-without its details (they are logged). Answers that Django gives before a request reaches the API
-(an unknown path under /api/, a method the path does not take, ...) are put in this shape by
+with `rule` explained at /rules/#rN (as the OpenAPI description says) and 400 (body is not JSON),
+401 (no or bad token), 403 (role), 404 (unknown id or path), 405 (method), 409 (illegal
+transition), 413 (body too large) or 422 (missing field, wrong type, rule violation). Bad input
+never answers 500; a fault of the server answers 500 in the same shape, without its details (they
+are logged). Answers that Django gives before a request reaches the API (an unknown path under
+/api/, a method the path does not take, ...) are put in this shape by
 statusdesk.core.middleware.ApiRefusalsMiddleware.
 OpenAPI: /api/v1/openapi.json; interactive docs: /api/v1/docs.
 """
@@ -104,7 +105,10 @@ api = NinjaAPI(
     version="1",
     description=(
         "Incident management: reports, incidents, updates, components. "
-        "Authenticate with `Authorization: Bearer <token>` (`statusdesk token create EMAIL`)."
+        "Authenticate with `Authorization: Bearer <token>` (`statusdesk token create EMAIL`).\n\n"
+        "Every refusal answers `{detail, field, rule, errors}`. `rule` names the process rule "
+        "behind it (`R1` to `R20`, or null); each rule is explained at `/rules/#rN` on this "
+        "server, for example `/rules/#r5` for R5."
     ),
     urls_namespace="api",
     auth=BearerAuth(),

@@ -11,13 +11,15 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from statusdesk.core.files import private_directory, private_sqlite_file
+from statusdesk.core.paths import var_dir
 from statusdesk.core.timezones import parse_display_zone
 
 BASE_DIR = Path(__file__).resolve().parent
-# SQLite databases and the generated secret key: readable by the owner only (statusdesk.core.files).
-VAR_DIR = private_directory(
-    Path(os.environ.get("STATUSDESK_VAR_DIR", Path.cwd() / "var")).resolve()
-)
+# SQLite files and the generated secret key: STATUSDESK_VAR_DIR, else the checkout's var/ (found
+# from this package, not from the current directory), else a per-user data directory. Readable by
+# its owner only, as are the databases in it (statusdesk.core.files).
+VAR_LOCATION = var_dir()
+VAR_DIR = private_directory(VAR_LOCATION.path)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -204,12 +206,14 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The queue's name: two statusdesk sites on one Redis keep their work apart with two names.
+QUEUE_NAME = os.environ.get("STATUSDESK_QUEUE_NAME", "statusdesk")
 
 # Huey: SQLite storage under var/ by default, Redis when REDIS_URL is set.
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "statusdesk",
+        "name": QUEUE_NAME,
         "url": REDIS_URL,
         "immediate": False,
     }
@@ -218,7 +222,7 @@ else:
     private_sqlite_file(HUEY_FILE)
     HUEY = {
         "huey_class": "huey.SqliteHuey",
-        "name": "statusdesk",
+        "name": QUEUE_NAME,
         "filename": str(HUEY_FILE),
         "immediate": False,
     }

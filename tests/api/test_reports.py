@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from statusdesk.accounts.models import User
-from statusdesk.core.models import Event, EventKind
+from statusdesk.core.models import Event
+from statusdesk.incidents.events import IncidentEvent
 from statusdesk.incidents.models import Incident, Report, ReportStatus
 
 from .support import (
@@ -56,8 +57,8 @@ def test_report_a_problem_answers_201_with_the_report(manager: User, as_manager:
     assert report.filed_by == manager
     assert report.reported_at >= before
     event = Event.objects.get()
-    assert event.kind == EventKind.REPORT_FILED
-    assert event.report == report
+    assert event.kind == IncidentEvent.REPORT_FILED
+    assert event.subject == f"report:{report.pk}"
     assert event.actor == manager
 
 
@@ -78,7 +79,7 @@ def test_r3_api_records_reporter_medium_and_detection(as_desk_member: ApiClient)
         "proactive",
     )
     assert report.filed_by.email == "desk1@example.com"
-    event = Event.objects.get(report=report)
+    event = Event.objects.about(f"report:{report.pk}").get()
     assert event.data["medium"] == "chat"
     assert event.data["detection"] == "proactive"
 
@@ -194,18 +195,8 @@ def test_report_empty_body_answers_422(as_manager: ApiClient) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "contains"),
     [
-        (
-            "medium",
-            "carrier pigeon",
-            "medium must be one of E-mail to the help address (email), Issue (issue), Internal "
-            "chat (chat), Direct e-mail (direct_email), Other (other); got 'carrier pigeon'",
-        ),
-        (
-            "detection",
-            "by accident",
-            "detection must be one of Proactive, found by the team (proactive), Reactive, "
-            "reported by a customer (reactive); got 'by accident'",
-        ),
+        ("medium", "carrier pigeon", "the values are email, issue, chat"),
+        ("detection", "by accident", "the values are proactive, reactive"),
         ("users_affected", -3, "cannot be negative"),
         ("reporter", "   ", "reporter"),
     ],
@@ -362,8 +353,8 @@ def test_confirm_answers_201_with_the_new_incident(manager: User, as_manager: Ap
     report.refresh_from_db()
     assert report.status == ReportStatus.CONFIRMED
     assert incident.issue.url == "https://gitlab.example.com/platform/-/issues/42"
-    kinds = list(Event.objects.filter(incident=incident).values_list("kind", flat=True))
-    assert kinds == [EventKind.INCIDENT_CONFIRMED, EventKind.ISSUE_OPENED]
+    kinds = list(Event.objects.about(f"incident:{incident.pk}").values_list("kind", flat=True))
+    assert kinds == [IncidentEvent.INCIDENT_CONFIRMED, IncidentEvent.ISSUE_OPENED]
     assert as_manager.get(f"/reports/{report.pk}").json()["incident_id"] == incident.pk
 
 
@@ -492,7 +483,12 @@ def test_dismiss_answers_200_with_the_closed_report(manager: User, as_manager: A
     assert body["closed_at"] is not None
     report.refresh_from_db()
     assert report.status == ReportStatus.DISMISSED
-    assert Event.objects.filter(report=report, kind=EventKind.REPORT_DISMISSED).count() == 1
+    assert (
+        Event.objects.about(f"report:{report.pk}")
+        .filter(kind=IncidentEvent.REPORT_DISMISSED)
+        .count()
+        == 1
+    )
     assert not Incident.objects.exists()
 
 

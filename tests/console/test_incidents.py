@@ -103,7 +103,7 @@ def test_assigning_someone_who_is_not_a_developer_is_reshown(
     assert response.status_code == 422
     html = response.content.decode()
     assert "is not an active user with the Developer role" in html
-    assert '<span class="rule">R4</span>' in html
+    assert '<a class="rule" href="/rules/#r4"' in html
 
 
 def test_publish_form_has_exactly_the_r5_fields_and_defaults(
@@ -163,7 +163,7 @@ def test_publish_with_an_invalid_workaround_url_is_reshown_with_the_input(
     html = response.content.decode()
     assert "Workaround documentation link must be a valid http(s) URL" in html
     assert "Select at least one affected component" in html
-    assert html.count('<span class="rule">R5</span>') >= 2
+    assert html.count('<a class="rule" href="/rules/#r5"') >= 2
     assert 'value="docs/cli"' in html
     assert 'value="Scanning delayed"' in html
     assigned.refresh_from_db()
@@ -248,7 +248,7 @@ def test_update_without_a_message_is_reshown(manager_client: Client, published: 
     assert response.status_code == 422
     html = response.content.decode()
     assert "Message is required" in html
-    assert "Status must be one of investigating, identified, monitoring" in html
+    assert "Status must be one of Investigating, Identified or Monitoring" in html
 
 
 def test_updating_before_publication_is_a_409(manager_client: Client, assigned: Incident) -> None:
@@ -279,7 +279,7 @@ def test_a_three_line_resolution_is_refused_with_r11(
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert '<span class="rule">R11</span>' in html
+    assert '<a class="rule" href="/rules/#r11"' in html
     assert "The resolution message must be at most 2 lines (it has 3)" in html
     assert "Thanks for your patience." in html  # the input is kept
     published.refresh_from_db()

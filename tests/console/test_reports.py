@@ -62,9 +62,12 @@ def test_report_form_is_reshown_with_each_error_and_the_input_kept(
     assert 'value="Mail sent twice"' in html
     assert "Description is required" in html
     assert "Reporter (who reported the problem) is required" in html
-    assert "Medium must be one of email, issue, chat, direct_email, other" in html
-    assert "Detection must be one of" in html
-    assert '<span class="rule">R3</span>' in html
+    assert (
+        "Medium must be one of E-mail to the help address, Issue, Internal chat, Direct e-mail or "
+        "Other</li>" in html
+    )
+    assert "Detection is required: choose Proactive (found by the team) or Reactive" in html
+    assert '<a class="rule" href="/rules/#r3"' in html
     assert Report.objects.count() == 0
 
 
@@ -136,7 +139,7 @@ def test_r1_refusal_is_shown_on_the_triage_page(
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert '<span class="rule">R1</span>' in html
+    assert '<a class="rule" href="/rules/#r1"' in html
     assert "An incident must have affected, or be able to affect, at least two users" in html
     assert "so it stays a report" in html
     assert Incident.objects.count() == 0
@@ -152,10 +155,10 @@ def test_confirm_form_shows_an_invalid_issue_url_next_to_the_field(
     assert response.status_code == 422
     html = response.content.decode()
     assert "Issue title is required" in html
-    assert "Issue url must be a valid http(s) URL" in html
+    assert "External issue link must be a valid http(s) URL" in html
     assert 'value="not a url"' in html
     assert "Queue stalled." in html
-    assert '<span class="rule">R4</span>' in html
+    assert '<a class="rule" href="/rules/#r4"' in html
 
 
 def test_confirming_twice_is_a_409_with_the_message_at_the_top(

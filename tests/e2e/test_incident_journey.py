@@ -20,7 +20,7 @@ from tests.e2e.conftest import DESKTOP, PHONE, ConsoleWatch, shoot, sign_in
 pytestmark = [pytest.mark.e2e]
 
 
-@pytest.mark.usefixtures("transactional_db")
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_incident_manager_journey_from_report_to_resolution(
     live_server: Any,
     browser: Any,
@@ -156,7 +156,7 @@ def test_incident_manager_journey_from_report_to_resolution(
     assert all(c.status == ComponentStatus.OPERATIONAL for c in incident.components.all())
 
 
-@pytest.mark.usefixtures("transactional_db")
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_dashboard_and_publish_form_are_usable_on_a_390px_phone(
     live_server: Any,
     browser: Any,

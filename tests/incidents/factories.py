@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
@@ -24,8 +26,14 @@ def a_report(actor: User, **overrides: Any) -> Report:
     return services.report_problem(actor=actor, **fields)
 
 
-def a_confirmed_incident(manager: User, *, at: datetime | None = None, **report: Any) -> Incident:
-    filed = a_report(manager, **report)
+def a_confirmed_incident(
+    manager: User,
+    *,
+    at: datetime | None = None,
+    report_at: datetime | None = None,
+    **report: Any,
+) -> Incident:
+    filed = a_report(manager, at=report_at, **report)
     return services.confirm_incident(
         actor=manager,
         report=filed,
@@ -60,4 +68,13 @@ def a_published_incident(
     incident = an_assigned_incident(manager, developer)
     return services.publish_incident(
         actor=manager, incident=incident, **publication(components, **overrides)
+    )
+
+
+def an_incident_assigned_in_the_past(manager: User, developer: User, *, hours: float) -> Incident:
+    """Reported, confirmed and assigned `hours` ago (back-filled), so later steps may be too."""
+    start = timezone.now() - timedelta(hours=hours)
+    incident = a_confirmed_incident(manager, at=start, report_at=start)
+    return services.assign_developer(
+        actor=manager, incident=incident, developer=developer.email, at=start
     )

@@ -1,4 +1,4 @@
-"""The process rules of issue 2, one or more tests each, named after the rule (DESIGN.md)."""
+"""The process rules of issue 2, one or more tests each, named after the rule (docs/rules.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 
 from statusdesk.core.errors import IllegalTransition, NotAllowed, RuleViolation
-from statusdesk.core.models import Event, EventKind
-from statusdesk.incidents import services
+from statusdesk.core.models import Event
+from statusdesk.incidents import queries, services
+from statusdesk.incidents.components import ensure_default_components
+from statusdesk.incidents.events import ComponentEvent, IncidentEvent
 from statusdesk.incidents.models import (
     Component,
     ComponentStatus,
@@ -26,6 +28,7 @@ from .factories import (
     a_published_incident,
     a_report,
     an_assigned_incident,
+    an_incident_assigned_in_the_past,
     publication,
 )
 
@@ -106,7 +109,7 @@ def test_r3_report_records_reporter_medium_time_and_detection(reporter):
     assert report.detection == "reactive"
     assert report.filed_by == reporter
     assert before <= report.reported_at <= timezone.now()
-    event = Event.objects.get(report=report, kind=EventKind.REPORT_FILED)
+    event = Event.objects.about(f"report:{report.pk}").get(kind=IncidentEvent.REPORT_FILED)
     assert event.actor == reporter
     assert event.data["medium"] == "direct_email" and event.data["detection"] == "reactive"
 
@@ -156,8 +159,8 @@ def test_r4_confirming_opens_a_detailed_issue(manager):
     assert incident.issue.title == "Login returns 500"
     assert incident.issue.description.startswith("POST /login")
     assert incident.issue.url == "https://gitlab.example.com/product/-/issues/42"
-    kinds = list(Event.objects.filter(incident=incident).values_list("kind", flat=True))
-    assert kinds == [EventKind.INCIDENT_CONFIRMED, EventKind.ISSUE_OPENED]
+    kinds = list(Event.objects.about(f"incident:{incident.pk}").values_list("kind", flat=True))
+    assert kinds == [IncidentEvent.INCIDENT_CONFIRMED, IncidentEvent.ISSUE_OPENED]
 
 
 def test_r4_issue_needs_a_description(manager):
@@ -186,8 +189,10 @@ def test_r4_issue_link_must_be_a_url(manager):
 def test_r4_manager_assigns_a_developer(manager, developer):
     incident = an_assigned_incident(manager, developer)
     assert incident.developer == developer
-    event = Event.objects.get(incident=incident, kind=EventKind.DEVELOPER_ASSIGNED)
-    assert event.data == {"developer": developer.email, "previous": None}
+    event = Event.objects.about(f"incident:{incident.pk}").get(
+        kind=IncidentEvent.DEVELOPER_ASSIGNED
+    )
+    assert event.data == {"developer_id": developer.pk, "previous_developer_id": None}
     assert event.actor == manager
 
 
@@ -209,8 +214,9 @@ def test_r4_reassigning_keeps_one_accountable_developer(manager, developer):
     services.assign_developer(actor=manager, incident=incident, developer=other.email)
     incident.refresh_from_db()
     assert incident.developer == other
-    last = Event.objects.filter(kind=EventKind.DEVELOPER_ASSIGNED).last()
-    assert last is not None and last.data == {"developer": other.email, "previous": developer.email}
+    last = Event.objects.filter(kind=IncidentEvent.DEVELOPER_ASSIGNED).last()
+    assert last is not None
+    assert last.data == {"developer_id": other.pk, "previous_developer_id": developer.pk}
 
 
 def test_r4_developer_cannot_assign(manager, developer):
@@ -236,8 +242,10 @@ def test_r5_affected_components_take_the_severity(manager, developer, components
     platform, web, docs = (Component.objects.get(pk=c.pk) for c in components[:3])
     assert platform.status == web.status == ComponentStatus.MAJOR_OUTAGE
     assert docs.status == ComponentStatus.OPERATIONAL
-    changes = Event.objects.filter(incident=incident, kind=EventKind.COMPONENT_STATUS_CHANGED)
-    assert sorted(e.data["component_name"] for e in changes) == ["Platform", "Web"]
+    changes = Event.objects.about(f"incident:{incident.pk}").filter(
+        kind=ComponentEvent.STATUS_CHANGED
+    )
+    assert sorted(e.data["component_id"] for e in changes) == sorted([platform.pk, web.pk])
 
 
 def test_r5_defaults_notify_and_hourly_reminders(manager, developer, components):
@@ -251,6 +259,60 @@ def test_r5_defaults_notify_and_hourly_reminders(manager, developer, components)
 def test_r5_reminders_can_be_turned_off(manager, developer, components):
     incident = a_published_incident(manager, developer, components, reminders=False)
     assert incident.reminders_enabled is False and incident.next_reminder_at is None
+
+
+# --- R10 follow-up: the next public update is due one interval after the last ---------------
+
+
+def test_r10_the_next_update_is_due_one_interval_after_the_publication(
+    manager, developer, components
+):
+    incident = a_published_incident(manager, developer, components, reminder_interval_minutes=30)
+    assert incident.next_update_due_at == incident.published_at + timedelta(minutes=30)
+    assert queries.update_overdue(incident) is False
+    update = services.post_update(
+        actor=manager, incident=incident, status="monitoring", message="m"
+    )
+    incident.refresh_from_db()
+    assert incident.next_update_due_at == update.at + timedelta(minutes=30)
+
+
+def test_r10_a_missed_update_stays_visible_when_the_reminder_clock_moves(
+    manager, developer, components
+):
+    incident = an_incident_assigned_in_the_past(manager, developer, hours=3)
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        **publication(components),
+        at=timezone.now() - timedelta(hours=2),
+    )
+    incident.refresh_from_db()
+    assert queries.update_overdue(incident) is True
+    # A reminder goes out and claims the next one an hour later (the reminders' own clock)...
+    Incident.objects.filter(pk=incident.pk).update(
+        next_reminder_at=timezone.now() + timedelta(hours=1)
+    )
+    incident.refresh_from_db()
+    # ...and the missed update is still missed until the manager posts one.
+    assert queries.update_overdue(incident) is True
+    services.post_update(actor=manager, incident=incident, status="identified", message="m")
+    incident.refresh_from_db()
+    assert queries.update_overdue(incident) is False
+
+
+def test_r10_with_reminders_off_no_update_is_due(manager, developer, components):
+    incident = a_published_incident(manager, developer, components, reminders=False)
+    assert incident.next_update_due_at is None and incident.next_reminder_at is None
+    assert queries.update_overdue(incident) is False
+
+
+def test_r10_a_resolved_incident_owes_no_update(manager, developer, components):
+    incident = a_published_incident(manager, developer, components)
+    services.resolve_incident(actor=manager, incident=incident, message="Resolved.")
+    incident.refresh_from_db()
+    assert incident.next_update_due_at is None
+    assert queries.update_overdue(incident) is False
 
 
 @pytest.mark.parametrize(
@@ -325,19 +387,19 @@ def test_r6_the_eight_components_of_the_document(components):
 
 
 def test_r6_seeding_components_twice_adds_nothing(components):
-    assert services.ensure_default_components() == 0
+    assert ensure_default_components() == 0
     assert Component.objects.count() == 8
 
 
 def test_r6_an_edited_component_is_kept_by_seeding(components):
     Component.objects.filter(name="Docs").update(description="Edited by an administrator")
-    services.ensure_default_components()
+    ensure_default_components()
     assert Component.objects.get(name="Docs").description == "Edited by an administrator"
 
 
 def test_r6_a_renamed_component_is_not_seeded_again(components):
     Component.objects.filter(name="Docs").update(name="Documentation", code_name="Handbook")
-    assert services.ensure_default_components() == 0
+    assert ensure_default_components() == 0
     assert Component.objects.count() == 8
     assert not Component.objects.filter(name="Docs").exists()
 

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, RuleViolation
-from statusdesk.core.models import Event, EventKind
+from statusdesk.core.models import Event
 from statusdesk.incidents import queries, services
+from statusdesk.incidents.events import ComponentEvent, IncidentEvent
 from statusdesk.incidents.models import (
     Component,
     ComponentStatus,
@@ -17,12 +18,14 @@ from statusdesk.incidents.models import (
     IncidentUpdate,
     ReportStatus,
 )
+from statusdesk.incidents.timeline import incident_timeline
 
 from .factories import (
     a_confirmed_incident,
     a_published_incident,
     a_report,
     an_assigned_incident,
+    an_incident_assigned_in_the_past,
     publication,
 )
 
@@ -49,11 +52,12 @@ def test_update_changes_status_and_component_statuses(manager, developer, compon
     # A component named in an update joins the affected components.
     assert incident.components.filter(pk=docs.pk).exists()
     assert Component.objects.get(pk=docs.pk).status == "partial_outage"
-    event = Event.objects.get(kind=EventKind.INCIDENT_UPDATED)
+    event = Event.objects.get(kind=IncidentEvent.INCIDENT_UPDATED)
     assert event.data["status"] == "monitoring" and event.data["previous_status"] == "identified"
+    # Components are named by id: a renamed component keeps its history.
     assert event.data["component_statuses"] == {
-        "Platform": "degraded_performance",
-        "Docs": "partial_outage",
+        str(components[0].pk): "degraded_performance",
+        str(docs.pk): "partial_outage",
     }
 
 
@@ -70,8 +74,8 @@ def test_update_naming_a_component_at_its_current_status_still_records_it(
         component_statuses={mailing.pk: "operational"},
     )
     assert incident.components.filter(pk=mailing.pk).exists()
-    event = Event.objects.get(kind=EventKind.INCIDENT_UPDATED)
-    assert event.data["component_statuses"] == {"Mailing": "operational"}
+    event = Event.objects.get(kind=IncidentEvent.INCIDENT_UPDATED)
+    assert event.data["component_statuses"] == {str(mailing.pk): "operational"}
 
 
 def test_update_moves_the_next_reminder(manager, developer, components):
@@ -117,7 +121,11 @@ def test_dismissing_a_report_closes_it(manager):
     services.dismiss_report(actor=manager, report=report, reason="Single user, local proxy issue")
     report.refresh_from_db()
     assert report.status == ReportStatus.DISMISSED and report.closed_at is not None
-    assert Event.objects.filter(report=report, kind=EventKind.REPORT_DISMISSED).exists()
+    assert (
+        Event.objects.about(f"report:{report.pk}")
+        .filter(kind=IncidentEvent.REPORT_DISMISSED)
+        .exists()
+    )
     with pytest.raises(IllegalTransition):
         services.dismiss_report(actor=manager, report=report, reason="again")
     with pytest.raises(IllegalTransition):
@@ -215,8 +223,71 @@ def test_manager_backfills_a_past_incident_in_order(manager, developer, componen
     incident.refresh_from_db()
     assert incident.report.reported_at == start
     assert incident.resolved_at == start + timedelta(hours=5)
-    times = [e.at for e in queries.incident_timeline(incident)]
+    times = [e.at for e in incident_timeline(incident)]
     assert times == sorted(times) and times[0] == start
+
+
+def test_a_backfilled_step_records_history_without_notifying(manager, developer, components):
+    incident = an_incident_assigned_in_the_past(manager, developer, hours=4)
+    past = timezone.now() - timedelta(hours=3)
+    services.publish_incident(actor=manager, incident=incident, **publication(components), at=past)
+    update = services.post_update(
+        actor=manager, incident=incident, status="monitoring", message="m", at=past
+    )
+    asked = services.post_update(
+        actor=manager,
+        incident=incident,
+        status="monitoring",
+        message="n",
+        at=past + timedelta(hours=1),
+        notify=True,
+    )
+    services.resolve_incident(
+        actor=manager, incident=incident, message="Resolved.", at=past + timedelta(hours=2)
+    )
+    incident.refresh_from_db()
+    assert incident.notify_subscribers is False
+    assert update.notify is False and asked.notify is True
+    notified = [u.notify for u in incident.updates.order_by("at", "id")]
+    assert notified == [False, False, True, False]
+    kinds = {e.kind: e.data.get("notify") for e in incident_timeline(incident)}
+    assert kinds[IncidentEvent.INCIDENT_PUBLISHED] is False
+    assert kinds[IncidentEvent.INCIDENT_RESOLVED] is False
+
+
+def test_a_step_now_notifies_by_default(manager, developer, components):
+    incident = a_published_incident(manager, developer, components)
+    update = services.post_update(
+        actor=manager, incident=incident, status="monitoring", message="m"
+    )
+    assert incident.notify_subscribers is True and update.notify is True
+
+
+def test_a_backfilled_reassignment_cannot_go_before_the_publication_that_followed(
+    manager, developer, components
+):
+    from statusdesk.accounts.roles import Role
+    from statusdesk.accounts.services import ensure_user
+
+    other, _ = ensure_user("second.dev@example.com", role=Role.DEVELOPER)
+    incident = an_incident_assigned_in_the_past(manager, developer, hours=3)
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        **publication(components),
+        at=timezone.now() - timedelta(hours=1),
+    )
+    with pytest.raises(RuleViolation, match="before the publication") as refused:
+        services.assign_developer(
+            actor=manager,
+            incident=incident,
+            developer=other,
+            at=timezone.now() - timedelta(hours=2),
+        )
+    assert refused.value.field == "at"
+    services.assign_developer(
+        actor=manager, incident=incident, developer=other, at=timezone.now() - timedelta(minutes=5)
+    )
 
 
 def test_backfill_never_in_the_future(manager):
@@ -258,19 +329,19 @@ def test_every_step_writes_its_events_in_order(manager, developer, components):
     incident = a_published_incident(manager, developer, components)
     services.post_update(actor=manager, incident=incident, status="monitoring", message="m")
     services.resolve_incident(actor=manager, incident=incident, message="Resolved.")
-    kinds = [e.kind for e in queries.incident_timeline(incident)]
+    kinds = [e.kind for e in incident_timeline(incident)]
     assert kinds == [
-        EventKind.REPORT_FILED,
-        EventKind.INCIDENT_CONFIRMED,
-        EventKind.ISSUE_OPENED,
-        EventKind.DEVELOPER_ASSIGNED,
-        EventKind.INCIDENT_PUBLISHED,
-        EventKind.COMPONENT_STATUS_CHANGED,
-        EventKind.COMPONENT_STATUS_CHANGED,
-        EventKind.INCIDENT_UPDATED,
-        EventKind.INCIDENT_RESOLVED,
-        EventKind.COMPONENT_STATUS_CHANGED,
-        EventKind.COMPONENT_STATUS_CHANGED,
+        IncidentEvent.REPORT_FILED,
+        IncidentEvent.INCIDENT_CONFIRMED,
+        IncidentEvent.ISSUE_OPENED,
+        IncidentEvent.DEVELOPER_ASSIGNED,
+        IncidentEvent.INCIDENT_PUBLISHED,
+        ComponentEvent.STATUS_CHANGED,
+        ComponentEvent.STATUS_CHANGED,
+        IncidentEvent.INCIDENT_UPDATED,
+        IncidentEvent.INCIDENT_RESOLVED,
+        ComponentEvent.STATUS_CHANGED,
+        ComponentEvent.STATUS_CHANGED,
     ]
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from statusdesk.core.models import Event
+from statusdesk.core.models import Event, ReactionRun
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,6 +25,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EventAdmin(ReadOnlyAdmin):
     """The audit log: append-only, so nothing here can be added, changed or deleted."""
 
-    list_display = ["at", "kind", "actor", "incident", "report", "component"]
+    list_display = ["at", "kind", "subject", "actor"]
     list_filter = ["kind"]
+    search_fields = ["subject", "subjects__key"]
     date_hierarchy = "at"
+
+
+@admin.register(ReactionRun)
+class ReactionRunAdmin(ReadOnlyAdmin):
+    """What the committed events still owe: pending, handled and failed reactions."""
+
+    list_display = ["id", "reaction", "event", "attempts", "due_at", "handled_at", "failed_at"]
+    list_filter = ["reaction"]

@@ -1,7 +1,8 @@
 """The errors a process step raises. Views and the API turn them into 4xx answers.
 
 Every error names the field (or the part of the request) it is about and, where a process rule is
-behind it, the rule (R1–R20 of DESIGN.md), so the person who made the request knows what to fix.
+behind it, the rule (R1–R20, explained in docs/rules.md and at /rules/ in the console), so the
+person who made the request knows what to fix.
 """
 
 from __future__ import annotations

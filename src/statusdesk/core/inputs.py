@@ -30,12 +30,6 @@ NOT_A_CHOICE = "statusdesk_choice"
 NOT_A_DATETIME = "statusdesk_datetime"
 
 
-def _aside(label: str) -> str:
-    """ "Proactive (found by the team)" -> "Proactive, found by the team"."""
-    head, paren, rest = label.partition(" (")
-    return f"{head}, {rest.removesuffix(')')}" if paren and label.endswith(")") else label
-
-
 def shown(value: Any, limit: int = 40) -> str:
     """A refused value as a message quotes it: repr, cut short."""
     text = repr(value)
@@ -77,13 +71,21 @@ class OneOf:
 
     choices: tuple[tuple[str, str], ...]
     rule: str | None = None
+    # A body field sent empty is missing ("is required: choose …"); a filter sent empty is not.
+    empty_is_missing: bool = True
 
     @classmethod
     def of(
-        cls, choices: type[Choices] | Iterable[tuple[str, str]], rule: str | None = None
+        cls,
+        choices: type[Choices] | Iterable[tuple[str, str]],
+        rule: str | None = None,
+        *,
+        empty_is_missing: bool = True,
     ) -> OneOf:
         pairs = choices.choices if isinstance(choices, type) else choices
-        return cls(tuple((str(value), str(label)) for value, label in pairs), rule)
+        return cls(
+            tuple((str(value), str(label)) for value, label in pairs), rule, empty_is_missing
+        )
 
     @property
     def values(self) -> list[str]:
@@ -91,9 +93,9 @@ class OneOf:
 
     @property
     def words(self) -> str:
-        """For people to read: "E-mail to the help address (email), Issue (issue), …"; a label's
-        own aside is written after a comma: "Proactive, found by the team (proactive)"."""
-        return ", ".join(f"{_aside(label)} ({value})" for value, label in self.choices)
+        """The labels, for people: "E-mail to the help address, Issue, … or Other"."""
+        labels = [label for _, label in self.choices]
+        return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -108,11 +110,24 @@ class OneOf:
         return json_schema
 
     def _check(self, value: str) -> str:
+        # Worded as the services word a choice (one voice for the API and the console): the
+        # labels for people, then what was sent and the values a program sends.
+        if value == "" and self.empty_is_missing:
+            raise PydanticCustomError(
+                NOT_A_CHOICE,
+                "is required: choose {choices}",
+                {"choices": self.words, "rule": self.rule},
+            )
         if value not in self.values:
             raise PydanticCustomError(
                 NOT_A_CHOICE,
-                "must be one of {choices}; got {got}",
-                {"choices": self.words, "got": shown(value), "rule": self.rule},
+                "must be one of {choices}; got {got} (the values are {values})",
+                {
+                    "choices": self.words,
+                    "got": shown(value),
+                    "values": ", ".join(self.values),
+                    "rule": self.rule,
+                },
             )
         return value
 

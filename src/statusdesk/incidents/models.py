@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -169,6 +171,9 @@ class Incident(models.Model):
     notify_subscribers = models.BooleanField(default=True)
     reminders_enabled = models.BooleanField(default=True)
     reminder_interval_minutes = models.PositiveIntegerField(default=DEFAULT_REMINDER_MINUTES)
+    # R10: when the next public update is due (a missed update stays visible), and, apart from
+    # it, when the next reminder goes out (advanced by the reminder that claims it).
+    next_update_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     confirmed_at = models.DateTimeField()
@@ -201,24 +206,38 @@ class Incident(models.Model):
         return self.status == IncidentStatus.RESOLVED
 
     @property
-    def last_activity_at(self):  # type: ignore[no-untyped-def]
-        return self.last_update_at or self.published_at or self.assigned_at or self.confirmed_at
+    def last_activity_at(self) -> datetime:
+        """The time of the latest step recorded: a new step may not be dated before it."""
+        steps = [self.confirmed_at, self.assigned_at, self.published_at, self.last_update_at]
+        return max(step for step in steps if step is not None)
 
 
 class AffectedComponent(models.Model):
-    """A component an incident affects, with the status this incident gives it.
+    """A component an incident affects, with the status this incident gives it (the last one it
+    gave, once the incident is resolved: what this incident did).
 
-    A component's own status is derived from these: the worst status that any open, published
-    incident gives it, or operational when none does."""
+    A component's own status is derived from the active ones: the worst status that any open,
+    published incident gives it, or operational when none does. `active` is true from the
+    publication to the resolution, so the derivation reads only the open incidents' rows, however
+    long the history grows."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="affected")
     component = models.ForeignKey(Component, on_delete=models.PROTECT, related_name="affected_by")
     status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+    active = models.BooleanField(default=True)
 
     class Meta:
+        ordering = ["component__position", "component__name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "component"], name="one_status_per_incident"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["component", "status"],
+                name="affected_active",
+                condition=models.Q(active=True),
             )
         ]
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import VIEW_ALL_REPORTS, VIEW_INCIDENTS
 from statusdesk.core.errors import NotAllowed, NotFound
-from statusdesk.core.models import Event
 from statusdesk.incidents.models import (
+    AffectedComponent,
     Component,
     Incident,
     IncidentStatus,
@@ -44,7 +47,19 @@ def get_report(user: User, report_id: int) -> Report:
 def _incidents() -> QuerySet[Incident]:
     return Incident.objects.select_related(
         "report", "issue", "manager", "developer"
-    ).prefetch_related("components")
+    ).prefetch_related(
+        Prefetch("affected", queryset=AffectedComponent.objects.select_related("component"))
+    )
+
+
+def update_overdue(incident: Incident, now: datetime | None = None) -> bool:
+    """R10: the next public update was due and has not been posted (a missed update stays
+    visible, whatever the reminders did)."""
+    return bool(
+        not incident.is_resolved
+        and incident.next_update_due_at is not None
+        and incident.next_update_due_at < (now or timezone.now())
+    )
 
 
 def visible_incidents(user: User) -> QuerySet[Incident]:
@@ -96,13 +111,3 @@ def get_incident(user: User, incident_id: int) -> Incident:
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist", field="incident")
     return incident
-
-
-def incident_timeline(incident: Incident) -> list[Event]:
-    """The incident's history, read from the event log: from the report to the last step."""
-    events = Event.objects.select_related("actor", "component").filter(
-        incident=incident
-    ) | Event.objects.select_related("actor", "component").filter(
-        report_id=incident.report_id, incident__isnull=True
-    )
-    return list(events.order_by("at", "id"))

@@ -24,8 +24,7 @@ from pydantic import (
 
 from statusdesk.accounts.models import User
 from statusdesk.core.inputs import Limit, OneOf, datetime_string
-from statusdesk.core.models import Event, EventKind
-from statusdesk.incidents import queries, services
+from statusdesk.incidents import lifecycle, queries
 from statusdesk.incidents.limits import (
     DEFAULT_REMINDER_MINUTES,
     EMAIL_MAX,
@@ -36,7 +35,7 @@ from statusdesk.incidents.limits import (
 )
 from statusdesk.incidents.models import (
     UPDATE_STATUSES,
-    Component,
+    AffectedComponent,
     ComponentStatus,
     Detection,
     Incident,
@@ -47,6 +46,7 @@ from statusdesk.incidents.models import (
     ReportStatus,
     Severity,
 )
+from statusdesk.incidents.timeline import TimelineEntry, incident_timeline
 
 
 def _no_nul(value: str) -> str:
@@ -71,6 +71,13 @@ At = Annotated[
     ),
 ]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Notify = Annotated[
+    StrictBool | None,
+    Field(
+        description="Notify subscribers of this step. Default: true; false when `at` back-fills "
+        "a past step (history is recorded, not announced) unless sent explicitly."
+    ),
+]
 
 # The choices a request may name, with the words a person reads in a refusal.
 MEDIUM = OneOf.of(Medium, rule="R3")
@@ -78,9 +85,9 @@ DETECTION = OneOf.of(Detection, rule="R3")
 SEVERITY = OneOf.of(Severity, rule="R5")
 UPDATE_STATUS = OneOf.of([(s.value, s.label) for s in UPDATE_STATUSES])
 COMPONENT_STATUS = OneOf.of(ComponentStatus)
-REPORT_STATUS_FILTER = OneOf.of(ReportStatus)
+REPORT_STATUS_FILTER = OneOf.of(ReportStatus, empty_is_missing=False)
 INCIDENT_STATUS_FILTER = OneOf.of(
-    [(queries.OPEN, "Open, not resolved yet"), *IncidentStatus.choices]
+    [(queries.OPEN, "Open (not resolved yet)"), *IncidentStatus.choices], empty_is_missing=False
 )
 
 ReportStatusFilter = Annotated[StrictStr, REPORT_STATUS_FILTER]
@@ -137,7 +144,7 @@ class PublishIn(InputSchema):
     severity: Annotated[StrictStr, SEVERITY] = Field(
         description="The status the components take (R5)."
     )
-    notify: StrictBool = True
+    notify: Notify = None
     reminders: StrictBool = True
     reminder_interval_minutes: StrictInt = DEFAULT_REMINDER_MINUTES
     at: At = None
@@ -146,7 +153,7 @@ class PublishIn(InputSchema):
 class UpdateIn(InputSchema):
     status: Annotated[StrictStr, UPDATE_STATUS]
     message: Annotated[Text, Limit(TEXT_MAX)]
-    notify: StrictBool = True
+    notify: Notify = None
     component_statuses: dict[str, Annotated[StrictStr, COMPONENT_STATUS]] | None = Field(
         None, description="Component id → new status, for the components this update changes."
     )
@@ -157,7 +164,7 @@ class ResolveIn(InputSchema):
     message: Annotated[Text, Limit(TEXT_MAX, rule="R11")] = Field(
         description="At most two lines (R11)."
     )
-    notify: StrictBool = True
+    notify: Notify = None
     at: At = None
 
 
@@ -173,10 +180,26 @@ class ComponentOut(Schema):
     position: int
 
 
-class ComponentRef(Schema):
+class AffectedComponentOut(Schema):
+    """A component the incident affects, with the status this incident gives it (once resolved,
+    the last one it gave: what this incident did), apart from the component's live status."""
+
     id: int
     name: str
-    status: str
+    status: str = Field(description="The status this incident gives (or gave) the component.")
+    component_status: str = Field(description="The component's status now, from every incident.")
+
+    @staticmethod
+    def resolve_id(obj: AffectedComponent) -> int:
+        return obj.component_id
+
+    @staticmethod
+    def resolve_name(obj: AffectedComponent) -> str:
+        return obj.component.name
+
+    @staticmethod
+    def resolve_component_status(obj: AffectedComponent) -> str:
+        return obj.component.status
 
 
 class IssueOut(Schema):
@@ -206,7 +229,7 @@ class ReportOut(Schema):
 
     @staticmethod
     def resolve_meets_incident_threshold(obj: Report) -> bool:
-        return services.meets_incident_threshold(obj)
+        return lifecycle.meets_incident_threshold(obj)
 
     @staticmethod
     def resolve_filed_by(obj: Report) -> str:
@@ -243,10 +266,14 @@ class IncidentOut(Schema):
     workaround: str
     workaround_url: str
     severity: str
-    components: list[ComponentRef]
+    components: list[AffectedComponentOut]
     notify_subscribers: bool
     reminders_enabled: bool
     reminder_interval_minutes: int
+    next_update_due_at: UtcDatetime | None = Field(
+        description="R10: when the next public update is due (in the past: it is overdue)."
+    )
+    update_overdue: bool
     next_reminder_at: UtcDatetime | None
     manager: str
     developer: str | None
@@ -260,8 +287,12 @@ class IncidentOut(Schema):
     resolved_at: UtcDatetime | None
 
     @staticmethod
-    def resolve_components(obj: Incident) -> list[Component]:
-        return list(obj.components.all())
+    def resolve_components(obj: Incident) -> list[AffectedComponent]:
+        return list(obj.affected.all())
+
+    @staticmethod
+    def resolve_update_overdue(obj: Incident) -> bool:
+        return queries.update_overdue(obj)
 
     @staticmethod
     def resolve_detection(obj: Incident) -> Report:
@@ -295,26 +326,32 @@ class TimelineEntryOut(Schema):
     at: UtcDatetime
     kind: str
     label: str
+    detail: str = Field(description="What the step changed, in words.")
     actor: str | None
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(description="The event's payload: ids and values.")
 
     @staticmethod
-    def resolve_label(obj: Event) -> str:
-        return str(EventKind(obj.kind).label)
-
-    @staticmethod
-    def resolve_actor(obj: Event) -> str | None:
+    def resolve_actor(obj: TimelineEntry) -> str | None:
         return _email(obj.actor)
 
 
 class IncidentDetailOut(IncidentOut):
+    allowed_actions: list[str] = Field(
+        description="The steps the caller may take on this incident now (assign, publish, update, "
+        "resolve): render these buttons."
+    )
     updates: list[UpdateOut]
     timeline: list[TimelineEntryOut] = Field(description="The incident's history (event log).")
+
+    @staticmethod
+    def resolve_allowed_actions(obj: Incident, context: dict[str, Any]) -> list[str]:
+        user = context["request"].auth
+        return [str(action) for action in lifecycle.allowed_incident_actions(user, obj)]
 
     @staticmethod
     def resolve_updates(obj: Incident) -> list[IncidentUpdate]:
         return list(obj.updates.all())
 
     @staticmethod
-    def resolve_timeline(obj: Incident) -> list[Event]:
-        return queries.incident_timeline(obj)
+    def resolve_timeline(obj: Incident) -> list[TimelineEntry]:
+        return incident_timeline(obj)

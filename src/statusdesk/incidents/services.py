@@ -1,8 +1,9 @@
-"""The process steps from report to resolution (rules R1, R3, R4, R5, R6, R11).
+"""The process steps from report to resolution (rules R1, R3, R4, R5, R10, R11).
 
-Each step checks the actor's role, validates its input against the rules, changes the models and
-appends its events in one transaction. Views, the API and the CLI call these and nothing else to
-change an incident, so every rule lives here once.
+Each step checks the actor's role and the incident's state (one state machine: lifecycle.py),
+validates its input against the rules, changes the models and appends its events in one
+transaction. Views, the API and the CLI call these and nothing else to change an incident, so
+every rule lives here once. Components (R6) and their derived statuses are in components.py.
 """
 
 from __future__ import annotations
@@ -16,16 +17,23 @@ from django.core.validators import URLValidator
 from django.db import transaction
 
 from statusdesk.accounts.models import User
-from statusdesk.accounts.roles import (
-    BACKFILL,
-    MANAGE_INCIDENTS,
-    REPORT_PROBLEM,
-    Role,
-)
+from statusdesk.accounts.roles import BACKFILL, REPORT_PROBLEM, Role
 from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems
 from statusdesk.core.events import record
-from statusdesk.core.models import EventKind
 from statusdesk.core.time import effective_time
+from statusdesk.incidents import lifecycle
+from statusdesk.incidents.components import (
+    apply_statuses,
+    derive_locked,
+    give_status,
+)
+from statusdesk.incidents.events import IncidentEvent
+from statusdesk.incidents.lifecycle import (
+    IncidentAction,
+    ReportAction,
+    incident_threshold_problem,
+    meets_incident_threshold,
+)
 from statusdesk.incidents.limits import (
     DEFAULT_REMINDER_MINUTES,
     ID_MAX,
@@ -55,36 +63,18 @@ from statusdesk.incidents.models import (
     Severity,
 )
 
-# R6: the components of the process document, in its order (key, name, code name, what it is).
-DEFAULT_COMPONENTS: list[tuple[str, str, str, str]] = [
-    ("platform", "Platform", "Integrates", "The Fluid Attacks application and its API."),
-    (
-        "web",
-        "Web",
-        "Airs",
-        "The homepage and all information about Fluid Attacks and its products.",
-    ),
-    ("docs", "Docs", "Docs", "The documentation."),
-    ("agent", "Agent", "Forces", "The client-side part of the DevSecOps agent."),
-    (
-        "cloning",
-        "Cloning",
-        "Melts",
-        "Downloads the end users' code repositories and other utilities hackers require.",
-    ),
-    (
-        "scanning",
-        "Scanning",
-        "Machine",
-        "Scans source code, infrastructure and applications and reports security problems.",
-    ),
-    (
-        "extensions",
-        "Extensions",
-        "Retrieves",
-        "Visual Studio Code extension that points reported vulnerabilities to file and line.",
-    ),
-    ("mailing", "Mailing", "Mailing", "Sends notifications to users of Fluid Attacks products."),
+__all__ = [
+    "assign_developer",
+    "assignable_developers",
+    "confirm_incident",
+    "dismiss_report",
+    "incident_threshold_problem",
+    "meets_incident_threshold",
+    "post_update",
+    "publish_incident",
+    "report_problem",
+    "resolution_message_problem",
+    "resolve_incident",
 ]
 
 _url_validator = URLValidator(schemes=["http", "https"])
@@ -154,17 +144,32 @@ def _url(
     return text
 
 
+def _in_words(choices: Iterable[tuple[str, Any]]) -> str:
+    labels = [str(label) for _, label in choices]
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
+def _one_of(field: str, choices: Iterable[tuple[str, Any]], value: Any) -> str:
+    """Choices in words for people ("severity is required: choose Major outage, … or
+    Operational"); with the values a program sends when a program sent another one."""
+    choices = list(choices)
+    if value in (None, ""):
+        return f"{field} is required: choose {_in_words(choices)}"
+    values = ", ".join(v for v, _ in choices)
+    return f"{field} must be one of {_in_words(choices)}; got {value!r} (the values are {values})"
+
+
 def _choice(
     problems: Problems,
     field: str,
     value: str | None,
-    choices: Iterable[str],
+    choices: Iterable[tuple[str, Any]],
     *,
     rule: str | None = None,
 ) -> str:
-    allowed = list(choices)
-    if value not in allowed:
-        problems.add(field, f"{field} must be one of {', '.join(allowed)}; got {value!r}", rule)
+    choices = list(choices)
+    if value not in [v for v, _ in choices]:
+        problems.add(field, _one_of(field, choices, value), rule)
     return value or ""
 
 
@@ -185,101 +190,45 @@ def _locked_report(report: Report | int) -> Report:
     return locked
 
 
-def _require_open(incident: Incident, action: str) -> None:
-    if incident.is_resolved:
-        raise IllegalTransition(
-            f"incident INC-{incident.pk} is resolved: it cannot be {action}", field="status"
-        )
+def _notify(notify: bool | None, at: datetime | None) -> bool:
+    """Subscribers are notified of a step unless asked not to; a back-filled step (`at`) records
+    history, so it notifies only when the request asks for it explicitly."""
+    if notify is None:
+        return at is None
+    return bool(notify)
 
 
-def _require_live(incident: Incident, action: str, *, rule: str) -> None:
-    """Updates and the resolution are posted on the status page: published and not resolved."""
-    _require_open(incident, action)
-    if not incident.is_published:
-        raise IllegalTransition(
-            f"incident INC-{incident.pk} is not published yet: publish it before it can be "
-            f"{action.removesuffix(' again')}",
-            field="status",
-            rule=rule,
-        )
+def _latest_step(incident: Incident) -> tuple[datetime, str]:
+    """The time of the incident's latest recorded step and its name: a new step, back-filled or
+    not, comes after it (it is appended to the history)."""
+    steps = [
+        (incident.confirmed_at, "the confirmation"),
+        (incident.assigned_at, "the assignment"),
+        (incident.published_at, "the publication"),
+    ]
+    if incident.last_update_at != incident.published_at:  # the publication is the first update
+        steps.append((incident.last_update_at, "the last update"))
+    # Of steps recorded at the same moment, the later one in the process names it.
+    recorded = [(at, i, label) for i, (at, label) in enumerate(steps) if at is not None]
+    at, _, label = max(recorded)
+    return at, label
 
 
-# From least to most serious: a component shows the most serious status any open incident gives it.
-_SERIOUSNESS: dict[str, int] = {
-    ComponentStatus.OPERATIONAL: 0,
-    ComponentStatus.UNDER_MAINTENANCE: 1,
-    ComponentStatus.DEGRADED_PERFORMANCE: 2,
-    ComponentStatus.PARTIAL_OUTAGE: 3,
-    ComponentStatus.MAJOR_OUTAGE: 4,
-}
+def _step_time(actor: User, incident: Incident, at: datetime | None) -> datetime:
+    latest, label = _latest_step(incident)
+    return _when(actor, at, not_before=latest, not_before_label=label)
 
 
-def _derived_status(component: Component) -> str:
-    """The most serious status that an open, published incident gives the component."""
-    given = AffectedComponent.objects.filter(
-        component=component,
-        incident__published_at__isnull=False,
-        incident__status__in=UPDATE_STATUSES,
-    ).values_list("status", flat=True)
-    return max(given, key=lambda status: _SERIOUSNESS[status], default=ComponentStatus.OPERATIONAL)
-
-
-def _refresh_component_statuses(
-    components: Iterable[Component], *, at: datetime, actor: User, incident: Incident
-) -> dict[str, str]:
-    """Set each component to its derived status, with an event for each change; returns the
-    resulting status of every component, by id."""
-    locked = Component.objects.select_for_update().filter(pk__in=[c.pk for c in components])
-    result = {}
-    for component in locked.order_by("pk"):
-        status = _derived_status(component)
-        result[str(component.pk)] = status
-        if component.status == status:
-            continue
-        previous = component.status
-        component.status = status
-        component.status_changed_at = at
-        component.save(update_fields=["status", "status_changed_at"])
-        record(
-            EventKind.COMPONENT_STATUS_CHANGED,
-            at=at,
-            actor=actor,
-            incident=incident,
-            component=component,
-            previous=previous,
-            status=status,
-            component_name=component.name,
-        )
-    return result
-
-
-def _give_status(incident: Incident, component: Component, status: str) -> None:
-    AffectedComponent.objects.update_or_create(
-        incident=incident, component=component, defaults={"status": status}
+def _update_due(incident: Incident, posted_at: datetime) -> None:
+    """R10: the next public update is due one interval after this one (when reminders are on);
+    the reminder clock restarts from the same moment."""
+    due = (
+        posted_at + timedelta(minutes=incident.reminder_interval_minutes)
+        if incident.reminders_enabled
+        else None
     )
-
-
-# --- components (R6) ---------------------------------------------------------------------
-
-
-@transaction.atomic
-def ensure_default_components() -> int:
-    """R6: create the eight components of the process document if missing; returns how many.
-
-    Components are recognised by their key, so one an administrator renamed is not added again."""
-    created = 0
-    for position, (key, name, code_name, description) in enumerate(DEFAULT_COMPONENTS, start=1):
-        _, was_created = Component.objects.get_or_create(
-            key=key,
-            defaults={
-                "name": name,
-                "code_name": code_name,
-                "description": description,
-                "position": position,
-            },
-        )
-        created += int(was_created)
-    return created
+    incident.next_update_due_at = due
+    incident.next_reminder_at = due
 
 
 # --- the steps ---------------------------------------------------------------------------
@@ -311,8 +260,8 @@ def report_problem(
         rule="R3",
         label="reporter (who reported the problem)",
     )
-    _choice(problems, "medium", medium, Medium.values, rule="R3")
-    _choice(problems, "detection", detection, Detection.values, rule="R3")
+    _choice(problems, "medium", medium, Medium.choices, rule="R3")
+    _choice(problems, "detection", detection, Detection.choices, rule="R3")
     if (
         users_affected is None
         or isinstance(users_affected, bool)
@@ -338,10 +287,10 @@ def report_problem(
         reported_at=reported_at,
     )
     record(
-        EventKind.REPORT_FILED,
+        IncidentEvent.REPORT_FILED,
+        subject=report,
         at=reported_at,
         actor=actor,
-        report=report,
         reporter=reporter,
         medium=medium,
         detection=detection,
@@ -349,22 +298,6 @@ def report_problem(
         could_affect_two_or_more=bool(could_affect_two_or_more),
     )
     return report
-
-
-def meets_incident_threshold(report: Report) -> bool:
-    """R1: it has affected, or could affect, at least two users (internal users count too)."""
-    return report.users_affected >= 2 or report.could_affect_two_or_more
-
-
-def incident_threshold_problem(report: Report) -> str | None:
-    """R1: why a report cannot become an incident, or None when it can."""
-    if meets_incident_threshold(report):
-        return None
-    users = "1 user" if report.users_affected == 1 else f"{report.users_affected} users"
-    return (
-        f"R1: an incident must have affected, or be able to affect, at least two users; this "
-        f"report affected {users} and could not affect two or more, so it stays a report"
-    )
 
 
 @transaction.atomic
@@ -378,18 +311,10 @@ def confirm_incident(
     at: datetime | None = None,
 ) -> Incident:
     """R1 + R4: confirm a report as an incident and open its issue."""
-    _require(actor, MANAGE_INCIDENTS, "confirm incidents")
+    lifecycle.require_role(actor, ReportAction.CONFIRM)
     report = _locked_report(report)
-    if report.status != ReportStatus.OPEN:
-        raise IllegalTransition(
-            f"report R-{report.pk} is already {report.get_status_display().lower()}",
-            field="status",
-        )
-    threshold = incident_threshold_problem(report)
+    lifecycle.require_report_action(actor, report, ReportAction.CONFIRM)
     problems = Problems()
-    if threshold:
-        problems.add("users_affected", threshold, "R1")
-        problems.raise_if_any()
     issue_title = _text(problems, "issue_title", issue_title, max_length=TITLE_MAX, rule="R4")
     issue_description = _text(problems, "issue_description", issue_description, rule="R4")
     issue_url = _url(problems, "issue_url", issue_url, required=False, rule="R4")
@@ -405,21 +330,19 @@ def confirm_incident(
     report.closed_at = confirmed_at
     report.save(update_fields=["status", "closed_at"])
     record(
-        EventKind.INCIDENT_CONFIRMED,
+        IncidentEvent.INCIDENT_CONFIRMED,
+        subject=incident,
+        also=[report],
         at=confirmed_at,
         actor=actor,
-        report=report,
-        incident=incident,
-        manager=actor.email,
+        report_id=report.pk,
     )
     record(
-        EventKind.ISSUE_OPENED,
+        IncidentEvent.ISSUE_OPENED,
+        subject=incident,
         at=confirmed_at,
         actor=actor,
-        report=report,
-        incident=incident,
-        title=issue_title,
-        url=issue_url,
+        issue_id=issue.pk,
     )
     return incident
 
@@ -429,13 +352,9 @@ def dismiss_report(
     *, actor: User, report: Report | int, reason: str, at: datetime | None = None
 ) -> Report:
     """Close a report that is not an incident (R1 not met, duplicate, not a fault...)."""
-    _require(actor, MANAGE_INCIDENTS, "triage reports")
+    lifecycle.require_role(actor, ReportAction.DISMISS)
     report = _locked_report(report)
-    if report.status != ReportStatus.OPEN:
-        raise IllegalTransition(
-            f"report R-{report.pk} is already {report.get_status_display().lower()}",
-            field="status",
-        )
+    lifecycle.require_report_action(actor, report, ReportAction.DISMISS)
     problems = Problems()
     reason = _text(problems, "reason", reason, label="reason for dismissing")
     problems.raise_if_any()
@@ -444,7 +363,13 @@ def dismiss_report(
     report.dismissed_reason = reason
     report.closed_at = dismissed_at
     report.save(update_fields=["status", "dismissed_reason", "closed_at"])
-    record(EventKind.REPORT_DISMISSED, at=dismissed_at, actor=actor, report=report, reason=reason)
+    record(
+        IncidentEvent.REPORT_DISMISSED,
+        subject=report,
+        at=dismissed_at,
+        actor=actor,
+        reason=reason,
+    )
     return report
 
 
@@ -457,9 +382,9 @@ def assign_developer(
     *, actor: User, incident: Incident | int, developer: User | str, at: datetime | None = None
 ) -> Incident:
     """R4 (+R2): the Incident Manager assigns the one accountable developer."""
-    _require(actor, MANAGE_INCIDENTS, "assign developers")
+    lifecycle.require_role(actor, IncidentAction.ASSIGN)
     incident = _locked_incident(incident)
-    _require_open(incident, "reassigned")
+    lifecycle.require_incident_action(actor, incident, IncidentAction.ASSIGN)
     problems = Problems()
     email = developer.email if isinstance(developer, User) else (developer or "").strip().lower()
     person = assignable_developers().filter(email=email).first() if email else None
@@ -478,23 +403,18 @@ def assign_developer(
         raise IllegalTransition(
             f"{person.email} is already the developer of INC-{incident.pk}", field="developer"
         )
-    assigned_at = _when(
-        actor,
-        at,
-        not_before=incident.assigned_at or incident.confirmed_at,
-        not_before_label="the previous assignment" if incident.assigned_at else "the confirmation",
-    )
-    previous = incident.developer.email if incident.developer else None
+    assigned_at = _step_time(actor, incident, at)
+    previous_id = incident.developer_id
     incident.developer = person
     incident.assigned_at = assigned_at
     incident.save(update_fields=["developer", "assigned_at"])
     record(
-        EventKind.DEVELOPER_ASSIGNED,
+        IncidentEvent.DEVELOPER_ASSIGNED,
+        subject=incident,
         at=assigned_at,
         actor=actor,
-        incident=incident,
-        developer=person.email,
-        previous=previous,
+        developer_id=person.pk,
+        previous_developer_id=previous_id,
     )
     return incident
 
@@ -525,26 +445,15 @@ def publish_incident(
     workaround_url: str,
     component_ids: Iterable[Any],
     severity: str,
-    notify: bool = True,
+    notify: bool | None = None,
     reminders: bool = True,
     reminder_interval_minutes: int = DEFAULT_REMINDER_MINUTES,
     at: datetime | None = None,
 ) -> Incident:
     """R5: publish on the status page with status `identified`; components take the severity."""
-    _require(actor, MANAGE_INCIDENTS, "publish incidents")
+    lifecycle.require_role(actor, IncidentAction.PUBLISH)
     incident = _locked_incident(incident)
-    _require_open(incident, "published")
-    if incident.is_published:
-        raise IllegalTransition(
-            f"incident INC-{incident.pk} is already published; post an update instead",
-            field="status",
-        )
-    if incident.developer_id is None:
-        raise IllegalTransition(
-            "assign a developer before publishing: the process publishes after assignment",
-            field="developer",
-            rule="R4",
-        )
+    lifecycle.require_incident_action(actor, incident, IncidentAction.PUBLISH)
     problems = Problems()
     name = _text(problems, "name", name, max_length=TITLE_MAX, rule="R5", label="incident name")
     message = _text(
@@ -562,7 +471,7 @@ def publish_incident(
     components = _components(problems, "component_ids", component_ids or [])
     if not components and not problems.has("component_ids"):
         problems.add("component_ids", "select at least one affected component", "R5")
-    _choice(problems, "severity", severity, Severity.values, rule="R5")
+    _choice(problems, "severity", severity, Severity.choices, rule="R5")
     interval = reminder_interval_minutes
     if isinstance(interval, bool) or not isinstance(interval, int):
         problems.add("reminder_interval_minutes", "reminder interval must be whole minutes", "R5")
@@ -574,48 +483,47 @@ def publish_incident(
             "R5",
         )
     problems.raise_if_any()
-    published_at = _when(
-        actor, at, not_before=incident.assigned_at, not_before_label="the assignment"
-    )
+    published_at = _step_time(actor, incident, at)
+    notified = _notify(notify, at)
     incident.name = name
     incident.message = message
     incident.workaround = workaround
     incident.workaround_url = workaround_url
     incident.severity = severity
     incident.status = IncidentStatus.IDENTIFIED
-    incident.notify_subscribers = bool(notify)
+    incident.notify_subscribers = notified
     incident.reminders_enabled = bool(reminders)
     incident.reminder_interval_minutes = interval
     incident.published_at = published_at
     incident.last_update_at = published_at
-    incident.next_reminder_at = published_at + timedelta(minutes=interval) if reminders else None
+    _update_due(incident, published_at)
     incident.save()
     for component in components:
-        _give_status(incident, component, severity)
-    IncidentUpdate.objects.create(
+        give_status(incident, component, severity)
+    update = IncidentUpdate.objects.create(
         incident=incident,
         kind=IncidentUpdate.Kind.PUBLICATION,
         status=IncidentStatus.IDENTIFIED,
         message=message,
-        notify=bool(notify),
+        notify=notified,
         component_statuses={str(c.pk): severity for c in components},
         author=actor,
         at=published_at,
     )
     record(
-        EventKind.INCIDENT_PUBLISHED,
+        IncidentEvent.INCIDENT_PUBLISHED,
+        subject=incident,
         at=published_at,
         actor=actor,
-        incident=incident,
-        name=name,
+        update_id=update.pk,
         status=IncidentStatus.IDENTIFIED,
         severity=severity,
-        components=[c.name for c in components],
-        notify=bool(notify),
+        component_ids=[c.pk for c in components],
+        notify=notified,
         reminders=bool(reminders),
         reminder_interval_minutes=interval,
     )
-    _refresh_component_statuses(components, at=published_at, actor=actor, incident=incident)
+    apply_statuses(derive_locked(components), at=published_at, actor=actor, incident=incident)
     return incident
 
 
@@ -633,9 +541,7 @@ def _component_statuses(
     for key, status in raw.items():
         if status not in ComponentStatus.values:
             problems.add(
-                field,
-                f"{field}[{key}]: status must be one of {', '.join(ComponentStatus.values)}; "
-                f"got {status!r}",
+                field, f"{field}[{key}]: {_one_of('status', ComponentStatus.choices, status)}"
             )
             continue
         try:
@@ -654,28 +560,28 @@ def post_update(
     incident: Incident | int,
     status: str,
     message: str,
-    notify: bool = True,
+    notify: bool | None = None,
     component_statuses: Mapping[Any, Any] | None = None,
     at: datetime | None = None,
 ) -> IncidentUpdate:
-    """Post an update on the status page (investigating / identified / monitoring)."""
-    _require(actor, MANAGE_INCIDENTS, "post incident updates")
+    """Post an update on the status page (investigating / identified / monitoring); R10's clock
+    for the next update starts again."""
+    lifecycle.require_role(actor, IncidentAction.UPDATE)
     incident = _locked_incident(incident)
-    _require_live(incident, "updated", rule="R5")
+    lifecycle.require_incident_action(actor, incident, IncidentAction.UPDATE)
     problems = Problems()
-    _choice(problems, "status", status, [s.value for s in UPDATE_STATUSES])
+    _choice(problems, "status", status, [(s.value, s.label) for s in UPDATE_STATUSES])
     message = _text(problems, "message", message)
     changes = _component_statuses(problems, component_statuses)
     problems.raise_if_any()
-    updated_at = _when(
-        actor, at, not_before=incident.last_update_at, not_before_label="the last update"
-    )
+    updated_at = _step_time(actor, incident, at)
+    notified = _notify(notify, at)
     update = IncidentUpdate.objects.create(
         incident=incident,
         kind=IncidentUpdate.Kind.UPDATE,
         status=status,
         message=message,
-        notify=bool(notify),
+        notify=notified,
         component_statuses={str(c.pk): s for c, s in changes},
         author=actor,
         at=updated_at,
@@ -683,28 +589,26 @@ def post_update(
     previous_status = incident.status
     incident.status = status
     incident.last_update_at = updated_at
-    if incident.reminders_enabled:
-        incident.next_reminder_at = updated_at + timedelta(
-            minutes=incident.reminder_interval_minutes
-        )
-    incident.save(update_fields=["status", "last_update_at", "next_reminder_at"])
+    _update_due(incident, updated_at)
+    incident.save(
+        update_fields=["status", "last_update_at", "next_update_due_at", "next_reminder_at"]
+    )
     record(
-        EventKind.INCIDENT_UPDATED,
+        IncidentEvent.INCIDENT_UPDATED,
+        subject=incident,
         at=updated_at,
         actor=actor,
-        incident=incident,
         update_id=update.pk,
         status=status,
         previous_status=previous_status,
-        message=message,
-        notify=bool(notify),
-        component_statuses={c.name: s for c, s in changes},
+        notify=notified,
+        component_statuses={str(c.pk): s for c, s in changes},
     )
     # A component named in an update is affected by the incident from now on.
     for component, component_status in changes:
-        _give_status(incident, component, component_status)
-    _refresh_component_statuses(
-        [c for c, _ in changes], at=updated_at, actor=actor, incident=incident
+        give_status(incident, component, component_status)
+    apply_statuses(
+        derive_locked([c for c, _ in changes]), at=updated_at, actor=actor, incident=incident
     )
     return update
 
@@ -734,47 +638,57 @@ def resolve_incident(
     actor: User,
     incident: Incident | int,
     message: str,
-    notify: bool = True,
+    notify: bool | None = None,
     at: datetime | None = None,
 ) -> Incident:
-    """R11: resolve with a two-line message; affected components return to operational."""
-    _require(actor, MANAGE_INCIDENTS, "resolve incidents")
+    """R11: resolve with a two-line message; affected components return to operational unless
+    another open incident still affects them."""
+    lifecycle.require_role(actor, IncidentAction.RESOLVE)
     incident = _locked_incident(incident)
-    _require_live(incident, "resolved again", rule="R11")
+    lifecycle.require_incident_action(actor, incident, IncidentAction.RESOLVE)
     problem = resolution_message_problem(message)
     if problem:
         problems = Problems()
         problems.add("message", problem, "R11")
         problems.raise_if_any()
     message = "\n".join(line.strip() for line in message.strip().splitlines() if line.strip())
-    resolved_at = _when(
-        actor, at, not_before=incident.last_update_at, not_before_label="the last update"
-    )
+    resolved_at = _step_time(actor, incident, at)
+    notified = _notify(notify, at)
     incident.status = IncidentStatus.RESOLVED
     incident.resolved_at = resolved_at
     incident.last_update_at = resolved_at
+    incident.next_update_due_at = None
     incident.next_reminder_at = None
-    incident.save(update_fields=["status", "resolved_at", "last_update_at", "next_reminder_at"])
-    record(
-        EventKind.INCIDENT_RESOLVED,
-        at=resolved_at,
-        actor=actor,
-        incident=incident,
-        message=message,
-        notify=bool(notify),
+    incident.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "last_update_at",
+            "next_update_due_at",
+            "next_reminder_at",
+        ]
     )
-    # Back to operational, unless another open incident still affects a component.
-    statuses = _refresh_component_statuses(
-        incident.components.all(), at=resolved_at, actor=actor, incident=incident
-    )
-    IncidentUpdate.objects.create(
+    # This incident no longer gives its components a status; each keeps the last one it gave.
+    AffectedComponent.objects.filter(incident=incident).update(active=False)
+    statuses = derive_locked(incident.components.all())
+    update = IncidentUpdate.objects.create(
         incident=incident,
         kind=IncidentUpdate.Kind.RESOLUTION,
         status=IncidentStatus.RESOLVED,
         message=message,
-        notify=bool(notify),
-        component_statuses=statuses,
+        notify=notified,
+        component_statuses={str(c.pk): status for c, status in statuses},
         author=actor,
         at=resolved_at,
     )
+    record(
+        IncidentEvent.INCIDENT_RESOLVED,
+        subject=incident,
+        at=resolved_at,
+        actor=actor,
+        update_id=update.pk,
+        notify=notified,
+    )
+    # Back to operational, unless another open incident still affects a component.
+    apply_statuses(statuses, at=resolved_at, actor=actor, incident=incident)
     return incident

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from statusdesk.accounts.models import User
-from statusdesk.accounts.roles import MANAGE_INCIDENTS, REPORT_PROBLEM, VIEW_INCIDENTS
+from statusdesk.accounts.roles import REPORT_PROBLEM, VIEW_INCIDENTS
 from statusdesk.core.errors import (
     IllegalTransition,
     NotAllowed,
@@ -30,7 +30,7 @@ from statusdesk.core.errors import (
     ProcessError,
     RuleViolation,
 )
-from statusdesk.incidents import queries, services
+from statusdesk.incidents import lifecycle, queries, services
 from statusdesk.incidents.forms import (
     AssignForm,
     ConfirmForm,
@@ -41,15 +41,15 @@ from statusdesk.incidents.forms import (
     ResolveForm,
     UpdateForm,
 )
+from statusdesk.incidents.lifecycle import IncidentAction, ReportAction
 from statusdesk.incidents.limits import RESOLUTION_MAX_LINES
 from statusdesk.incidents.models import (
     UPDATE_STATUSES,
     ComponentStatus,
     Incident,
     Report,
-    ReportStatus,
 )
-from statusdesk.incidents.templatetags.console import update_overdue
+from statusdesk.incidents.timeline import incident_timeline
 
 View = Callable[..., HttpResponse]
 
@@ -130,7 +130,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "open_reports": list(queries.open_reports(user)),
         "my_reports": [] if sees_incidents else list(queries.visible_reports(user)[:20]),
         "open_incidents": open_incidents,
-        "overdue_count": sum(1 for incident in open_incidents if update_overdue(incident, now)),
+        "overdue_count": sum(
+            1 for incident in open_incidents if queries.update_overdue(incident, now)
+        ),
         "resolved_incidents": (
             list(queries.resolved_incidents(user)[:RECENTLY_RESOLVED]) if sees_incidents else []
         ),
@@ -138,7 +140,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "affected_count": len(affected),
         "all_operational": not affected,
         "sees_incidents": sees_incidents,
-        "can_manage": user.has_perm(MANAGE_INCIDENTS),
         "can_report": user.has_perm(REPORT_PROBLEM),
     }
     return render(request, "incidents/dashboard.html", context)
@@ -165,7 +166,6 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "incidents": list(incidents),
         "filters": INCIDENT_FILTERS,
         "current": current,
-        "can_manage": user.has_perm(MANAGE_INCIDENTS),
     }
     return render(request, "incidents/incident_list.html", context)
 
@@ -224,14 +224,15 @@ def _render_report(
     status: int = 200,
 ) -> HttpResponse:
     user = _user(request)
+    allowed = set(lifecycle.allowed_report_actions(user, report))
     incident: Incident | None = getattr(report, "incident", None)
     context = {
         "report": report,
         "incident": incident,
-        "threshold_problem": services.incident_threshold_problem(report),
-        "can_manage": user.has_perm(MANAGE_INCIDENTS),
+        "threshold_problem": lifecycle.incident_threshold_problem(report),
+        "can_triage": ReportAction.DISMISS in allowed,
+        "can_confirm": ReportAction.CONFIRM in allowed,
         "sees_incidents": user.has_perm(VIEW_INCIDENTS),
-        "is_open": report.status == ReportStatus.OPEN,
         "confirm_form": confirm_form
         or ConfirmForm(
             initial={"issue_title": report.title, "issue_description": report.description}
@@ -300,39 +301,47 @@ def _render_incident(
     user = _user(request)
     bound = bound or {}
     components = list(queries.components())
-    affected = list(incident.components.all())
-    affected_ids = [c.pk for c in affected]
-    can_manage = user.has_perm(MANAGE_INCIDENTS)
+    affected = list(incident.affected.all())
+    allowed = set(lifecycle.allowed_incident_actions(user, incident))
     forms: dict[str, ConsoleForm] = {}
-    if can_manage and not incident.is_resolved:
+    if IncidentAction.ASSIGN in allowed:
         forms["assign"] = bound.get("assign") or AssignForm(
             developers=services.assignable_developers(),
             initial={"developer": incident.developer.email if incident.developer else ""},
         )
-        if not incident.is_published:
-            forms["publish"] = bound.get("publish") or PublishForm(
-                components=components, initial={"name": incident.issue.title}
-            )
-        else:
-            current = incident.status if incident.status in UPDATE_STATUSES else ""
-            update_form = bound.get("update") or UpdateForm(
-                components=components, initial={"status": current}
-            )
-            assert isinstance(update_form, UpdateForm)
-            update_form.group_components(affected_ids)
-            forms["update"] = update_form
-            forms["resolve"] = bound.get("resolve") or ResolveForm()
+    if IncidentAction.PUBLISH in allowed:
+        forms["publish"] = bound.get("publish") or PublishForm(
+            components=components, initial={"name": incident.issue.title}
+        )
+    if IncidentAction.UPDATE in allowed:
+        current = incident.status if incident.status in UPDATE_STATUSES else ""
+        update_form = bound.get("update") or UpdateForm(
+            components=components, initial={"status": current}
+        )
+        assert isinstance(update_form, UpdateForm)
+        update_form.group_components([a.component_id for a in affected])
+        forms["update"] = update_form
+    if IncidentAction.RESOLVE in allowed:
+        forms["resolve"] = bound.get("resolve") or ResolveForm()
+    # Publishing waits for the developer (R4): the panel says so instead of offering the form.
+    publish_waiting = (
+        lifecycle.incident_refusal(user, incident, IncidentAction.PUBLISH)
+        if IncidentAction.ASSIGN in allowed and not incident.is_published
+        else None
+    )
     context = {
         "incident": incident,
         "report": incident.report,
         "issue": incident.issue,
         "affected": affected,
         "updates": list(reversed(list(incident.updates.all()))),
-        "timeline": queries.incident_timeline(incident),
+        "timeline": incident_timeline(incident),
         "component_names": {str(c.pk): c.name for c in components},
         "forms": forms,
+        "publish_waiting": publish_waiting,
+        "overdue": queries.update_overdue(incident),
         "bound": bound,
-        "can_manage": can_manage,
+        "can_manage": bool(allowed),
         "problem": problem,
         "resolution_max_lines": RESOLUTION_MAX_LINES,
     }

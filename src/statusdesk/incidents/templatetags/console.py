@@ -1,4 +1,4 @@
-"""Template helpers of the console: times in the display zone, R16 durations, badges, events."""
+"""Template helpers of the console: times in the display zone and in words, badges, errors."""
 
 from __future__ import annotations
 
@@ -6,50 +6,55 @@ import re
 from datetime import datetime
 from typing import Any
 
-from django import template
+from django import forms, template
 from django.forms import BoundField
 from django.utils import timezone
 from django.utils.html import format_html
 
 from statusdesk.accounts.roles import roles_of
-from statusdesk.core.models import Event, EventKind
-from statusdesk.core.time import describe_duration, display_zone_name, format_timeline
-from statusdesk.incidents import services
-from statusdesk.incidents.models import ComponentStatus, Incident, IncidentStatus, Medium
+from statusdesk.core.humane import full_date, humane_ago, humane_duration, iso_duration
+from statusdesk.core.time import display_zone_name, format_timeline
+from statusdesk.incidents import lifecycle, queries
+from statusdesk.incidents.lifecycle import IncidentAction, meets_incident_threshold
+from statusdesk.incidents.models import ComponentStatus, Incident, IncidentStatus
 
 register = template.Library()
 
 _RULE = re.compile(r"^R\d{1,2}$")
 _RULE_PREFIX = re.compile(r"^(R\d{1,2}):\s*")
-_FIELD_NAME = re.compile(r"^[a-z]+(?:_[a-z]+)+")
 
 
 @register.filter
 def when(value: datetime | None) -> str:
-    """`26-11-28 09:14 UTC-5` in a <time> element (the display zone, R14 format)."""
+    """`26-11-28 09:14 UTC-5` (R14, the display zone) in a <time> element whose title spells the
+    date out ("Saturday 28 November 2026, 09:14 UTC-5"), so that 26-11-28 is never ambiguous."""
     if value is None:
         return "—"
     return format_html(
-        '<time datetime="{}">{} <span class="tz">{}</span></time>',
+        '<time datetime="{}" title="{}">{} <span class="tz">{}</span></time>',
         value.isoformat(),
+        full_date(value),
         format_timeline(value),
         display_zone_name(),
     )
 
 
-def _span(start: datetime, end: datetime | None = None) -> str:
-    seconds = ((end or timezone.now()) - start).total_seconds()
-    if seconds < 60:
-        return "under a minute"
-    return describe_duration(seconds)
+def _span(start: datetime, end: datetime, title: str) -> str:
+    """A span in words ('3 hours') in a <time> element: an ISO duration and a title in full."""
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        iso_duration(end - start),
+        title,
+        humane_duration(end - start),
+    )
 
 
 @register.filter
 def since(value: datetime | None) -> str:
-    """How long ago, in R16 wording: '3.5 hours'."""
+    """How long something has been going on: '3 hours' (Open for 3 hours)."""
     if value is None:
         return "—"
-    return _span(value)
+    return _span(value, max(value, timezone.now()), f"Since {full_date(value)}")
 
 
 @register.filter
@@ -58,41 +63,53 @@ def until(value: datetime | None) -> str:
     if value is None:
         return ""
     now = timezone.now()
-    return _span(now, value) if value > now else ""
+    return _span(now, value, f"At {full_date(value)}") if value > now else ""
 
 
 @register.filter
 def ago(value: datetime | None) -> str:
+    """When, as people say it: 'just now', '3 hours ago', 'yesterday', with the date as title."""
     if value is None:
         return "—"
-    seconds = (timezone.now() - value).total_seconds()
-    if seconds < 60:
-        return "just now"
-    return f"{describe_duration(seconds)} ago"
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        full_date(value),
+        humane_ago(value, timezone.now()),
+    )
 
 
 @register.simple_tag
 def duration(start: datetime | None, end: datetime | None) -> str:
+    """How long something lasted: '3 hours', titled with both ends."""
     if start is None or end is None:
         return "—"
-    return _span(start, end)
+    return _span(start, max(start, end), f"From {full_date(start)} to {full_date(end)}")
 
 
 @register.filter
-def update_overdue(incident: Incident, now: datetime | None = None) -> bool:
-    """R10: the reminder interval has passed without an update (a missed update is visible)."""
-    return bool(
-        not incident.is_resolved
-        and incident.reminders_enabled
-        and incident.next_reminder_at is not None
-        and incident.next_reminder_at < (now or timezone.now())
-    )
+def update_overdue(incident: Incident) -> bool:
+    """R10: the next public update was due and has not been posted."""
+    return queries.update_overdue(incident)
+
+
+_NEXT_STEP = {
+    IncidentAction.ASSIGN: "Next: assign a developer",
+    IncidentAction.PUBLISH: "Next: publish",
+}
+
+
+@register.simple_tag
+def next_step(user: Any, incident: Incident) -> str:
+    """What the process waits for on this incident, when this user can do it (lifecycle.py)."""
+    step = lifecycle.next_step(user, incident)
+    return _NEXT_STEP.get(step, "") if step else ""
 
 
 @register.filter
 def meets_r1(report: Any) -> bool:
     """R1, as the services decide it."""
-    return services.meets_incident_threshold(report)
+    return meets_incident_threshold(report)
 
 
 @register.simple_tag
@@ -119,15 +136,46 @@ def incident_status_label(value: str) -> str:
 @register.simple_tag
 def field_errors(field: BoundField) -> list[dict[str, str]]:
     """A field's errors as {message, rule}; the rule is shown as a badge, not inside the text."""
-    return [_error(error) for error in field.errors.as_data()]
+    return [_error(error, field.form, field) for error in field.errors.as_data()]
 
 
 @register.simple_tag
 def form_errors(form: Any) -> list[dict[str, str]]:
-    return [_error(error) for error in form.non_field_errors().as_data()]
+    return [_error(error, form) for error in form.non_field_errors().as_data()]
 
 
-def _error(error: Any) -> dict[str, str]:
+# The services name fields as a program sends them; the console says what the form shows.
+_FIELD_WORDS = {
+    "component_ids": "affected components",
+    "component_statuses": "component status",
+    "users_affected": "users affected",
+    "could_affect_two_or_more": "could affect two or more",
+    "workaround_url": "workaround documentation link",
+    "reminder_interval_minutes": "reminder interval",
+    "issue_title": "issue title",
+    "issue_description": "issue description",
+    "issue_url": "external issue link",
+}
+_SNAKE = re.compile(r"(?<![\w@./'])[a-z]+(?:_[a-z]+)+(?![\w@/'])(?!\.\w)")
+_COMPONENT_KEY = re.compile(r"\bcomponent_statuses\[([^\]]*)\]")
+# What a program needs to hear and a person does not: the value sent and the raw choices.
+_PROGRAM_TAIL = re.compile(r"[;,]\s*got\s.*$", re.S)
+_VALUES_LIST = re.compile(r"\s*\(the values are [^)]*\)")
+_REQUIRED = re.compile(r"^[^:]+ is required$")
+
+
+@register.filter
+def sentence(message: Any) -> str:
+    """A message as a sentence: a capital first letter, unless it starts with an e-mail address,
+    an address or a quoted value (which keep their case)."""
+    text = str(message or "").strip()
+    first = text.split(" ", 1)[0]
+    if not text or "@" in first or "/" in first or not text[0].isalpha():
+        return text
+    return text[0].upper() + text[1:]
+
+
+def _error(error: Any, form: Any = None, field: BoundField | None = None) -> dict[str, str]:
     message = " ".join(str(m) for m in error.messages)
     code = error.code or ""
     rule = code if _RULE.match(code) else ""
@@ -135,75 +183,22 @@ def _error(error: Any) -> dict[str, str]:
     if prefix:
         rule = rule or prefix.group(1)
         message = message[prefix.end() :]
-    # A message that starts with a field's name ('issue_title is required') reads as words.
-    message = _FIELD_NAME.sub(lambda m: m.group(0).replace("_", " "), message)
-    if message:
-        message = message[0].upper() + message[1:]
-    return {"message": message, "rule": rule}
-
-
-_MEDIUM = dict(Medium.choices)
-
-
-@register.simple_tag
-def event_detail(event: Event) -> str:
-    """One line saying what the event changed, from its recorded data."""
-    data: dict[str, Any] = event.data or {}
-    kind = event.kind
-    if kind == EventKind.REPORT_FILED:
-        users = data.get("users_affected")
-        could = " (could affect two or more)" if data.get("could_affect_two_or_more") else ""
-        return (
-            f"Reported by {data.get('reporter', '?')} via "
-            f"{str(_MEDIUM.get(data.get('medium', ''), data.get('medium', '?'))).lower()}, "
-            f"{data.get('detection', '?')} detection, {users} "
-            f"user{'' if users == 1 else 's'} affected{could}"
-        )
-    if kind == EventKind.REPORT_DISMISSED:
-        return f"Reason: {data.get('reason', '')}"
-    if kind == EventKind.INCIDENT_CONFIRMED:
-        return f"Incident manager: {data.get('manager', '?')}"
-    if kind == EventKind.ISSUE_OPENED:
-        return str(data.get("title", ""))
-    if kind == EventKind.DEVELOPER_ASSIGNED:
-        previous = data.get("previous")
-        text = f"Accountable developer: {data.get('developer', '?')}"
-        return f"{text} (replaces {previous})" if previous else text
-    if kind == EventKind.INCIDENT_PUBLISHED:
-        components = ", ".join(data.get("components") or [])
-        return (
-            f"“{data.get('name', '')}” · {component_status_label(data.get('severity', ''))}"
-            f" · {components}"
-        )
-    if kind == EventKind.INCIDENT_UPDATED:
-        return f"{incident_status_label(data.get('status', ''))}: {data.get('message', '')}".strip()
-    if kind == EventKind.COMPONENT_STATUS_CHANGED:
-        name = data.get("component_name") or (event.component.name if event.component else "?")
-        return (
-            f"{name}: {component_status_label(data.get('previous', '')).lower()} → "
-            f"{component_status_label(data.get('status', '')).lower()}"
-        )
-    if kind == EventKind.INCIDENT_RESOLVED:
-        return str(data.get("message", ""))
-    return ""
-
-
-_EVENT_TONE: dict[str, str] = {
-    EventKind.REPORT_FILED: "neutral",
-    EventKind.REPORT_DISMISSED: "neutral",
-    EventKind.INCIDENT_CONFIRMED: "accent",
-    EventKind.ISSUE_OPENED: "neutral",
-    EventKind.DEVELOPER_ASSIGNED: "accent",
-    EventKind.INCIDENT_PUBLISHED: "warn",
-    EventKind.INCIDENT_UPDATED: "info",
-    EventKind.COMPONENT_STATUS_CHANGED: "muted",
-    EventKind.INCIDENT_RESOLVED: "ok",
-}
-
-
-@register.filter
-def event_tone(event: Event) -> str:
-    return _EVENT_TONE.get(event.kind, "neutral")
+    message = _VALUES_LIST.sub("", _PROGRAM_TAIL.sub("", message))
+    # "component_statuses[3]: status must be …" names the component.
+    names = {str(c.pk): c.name for c in getattr(form, "components", [])}
+    message = _COMPONENT_KEY.sub(lambda m: names.get(m.group(1), "a component"), message)
+    # Field names ('issue_title is required') read as words.
+    message = _SNAKE.sub(
+        lambda m: _FIELD_WORDS.get(m.group(0), m.group(0).replace("_", " ")), message
+    )
+    # A choice nobody made: "Choose a developer", not "developer (an e-mail address) is required".
+    if field is not None and _REQUIRED.match(message):
+        widget = field.field.widget
+        if isinstance(widget, forms.Select | forms.RadioSelect):
+            words = field.name.replace("_", " ")
+            article = "an" if words[:1] in "aeiou" else "a"
+            message = f"choose {article} {words}"
+    return {"message": sentence(message), "rule": rule}
 
 
 @register.filter

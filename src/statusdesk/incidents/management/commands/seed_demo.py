@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 
 from statusdesk.accounts.roles import Role
 from statusdesk.accounts.services import ensure_user
-from statusdesk.incidents.services import ensure_default_components
+from statusdesk.incidents.components import ensure_default_components
 
 DEMO_PASSWORD = os.environ.get("STATUSDESK_DEMO_PASSWORD", "statusdesk-demo")
 
