@@ -40,7 +40,7 @@ def shown_errors(page: str) -> list[str]:
         block = next(group for group in match.groups() if group is not None)
         items = _ITEM.findall(block) or [block]
         for item in items:
-            text = re.sub(r'<span class="rule[^"]*">R\d+</span>', "", item)
+            text = re.sub(r'<a class="rule[^"]*"[^>]*>R\d+</a>', "", item)
             text = html_lib.unescape(re.sub(r"<[^>]+>", "", text))
             messages.append(" ".join(text.split()))
     return messages
