@@ -26,8 +26,8 @@ from statusdesk.incidents.models import Component
 from .support import make_assigned, make_published, make_report
 
 # The budget: 50 generated examples for each of the 13 operations (schemathesis adds its own
-# deterministic cases for each field's edges). Measured on the 2-core CI machine: 30-40 s of tests
-# on SQLite and as much on PostgreSQL; 100 took 65-100 s.
+# deterministic cases for each field's edges). Measured on the 2-core CI machine: 20-40 s on
+# SQLite and as much on PostgreSQL, depending on the machine's load; 100 examples took 65-100 s.
 MAX_EXAMPLES = 50
 
 
