@@ -24,16 +24,12 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from statusdesk.core.choices import choice_problem, in_words, shown
+
 # The error types these raise (the validation handler words them).
 TOO_LONG = "statusdesk_too_long"
 NOT_A_CHOICE = "statusdesk_choice"
 NOT_A_DATETIME = "statusdesk_datetime"
-
-
-def shown(value: Any, limit: int = 40) -> str:
-    """A refused value as a message quotes it: repr, cut short."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 @dataclass(frozen=True)
@@ -94,8 +90,7 @@ class OneOf:
     @property
     def words(self) -> str:
         """The labels, for people: "E-mail to the help address, Issue, … or Other"."""
-        labels = [label for _, label in self.choices]
-        return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+        return in_words(label for _, label in self.choices)
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -110,24 +105,12 @@ class OneOf:
         return json_schema
 
     def _check(self, value: str) -> str:
-        # Worded as the services word a choice (one voice for the API and the console): the
-        # labels for people, then what was sent and the values a program sends.
-        if value == "" and self.empty_is_missing:
+        # Worded as the services word a choice (core/choices.py): one voice for the API and the
+        # console.
+        problem = choice_problem(self.choices, value, empty_is_missing=self.empty_is_missing)
+        if problem:
             raise PydanticCustomError(
-                NOT_A_CHOICE,
-                "is required: choose {choices}",
-                {"choices": self.words, "rule": self.rule},
-            )
-        if value not in self.values:
-            raise PydanticCustomError(
-                NOT_A_CHOICE,
-                "must be one of {choices}; got {got} (the values are {values})",
-                {
-                    "choices": self.words,
-                    "got": shown(value),
-                    "values": ", ".join(self.values),
-                    "rule": self.rule,
-                },
+                NOT_A_CHOICE, "{problem}", {"problem": problem, "rule": self.rule}
             )
         return value
 

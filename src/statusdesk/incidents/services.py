@@ -18,6 +18,7 @@ from django.db import transaction
 
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import BACKFILL, REPORT_PROBLEM, Role
+from statusdesk.core.choices import choice_problem
 from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems
 from statusdesk.core.events import record
 from statusdesk.core.time import effective_time
@@ -144,19 +145,8 @@ def _url(
     return text
 
 
-def _in_words(choices: Iterable[tuple[str, Any]]) -> str:
-    labels = [str(label) for _, label in choices]
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
-
-
 def _one_of(field: str, choices: Iterable[tuple[str, Any]], value: Any) -> str:
-    """Choices in words for people ("severity is required: choose Major outage, … or
-    Operational"); with the values a program sends when a program sent another one."""
-    choices = list(choices)
-    if value in (None, ""):
-        return f"{field} is required: choose {_in_words(choices)}"
-    values = ", ".join(v for v, _ in choices)
-    return f"{field} must be one of {_in_words(choices)}; got {value!r} (the values are {values})"
+    return f"{field} {choice_problem(choices, value)}"
 
 
 def _choice(
@@ -167,9 +157,9 @@ def _choice(
     *,
     rule: str | None = None,
 ) -> str:
-    choices = list(choices)
-    if value not in [v for v, _ in choices]:
-        problems.add(field, _one_of(field, choices, value), rule)
+    problem = choice_problem(choices, value)
+    if problem:
+        problems.add(field, f"{field} {problem}", rule)
     return value or ""
 
 
