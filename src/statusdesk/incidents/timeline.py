@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
+
 from statusdesk.accounts.models import User
 from statusdesk.core.events import kind_label, subject_key
 from statusdesk.core.models import Event
@@ -181,11 +183,20 @@ def describe(events: Iterable[Event], incident: Incident | None = None) -> list[
     ]
 
 
-def incident_timeline(incident: Incident) -> list[TimelineEntry]:
-    """The incident's history: from the report to the last step, oldest first."""
-    events = (
-        Event.objects.about(subject_key(incident), subject_key(incident.report))
+def incident_events(incident: Incident) -> QuerySet[Event]:
+    """The events of the incident's history (its report's too), oldest first."""
+    return (
+        Event.objects.about(subject_key(incident), f"report:{incident.report_id}")
         .select_related("actor")
         .order_by("at", "id")
     )
-    return describe(events, incident)
+
+
+def incident_timeline(incident: Incident, *, latest: int | None = None) -> list[TimelineEntry]:
+    """The incident's history, oldest first: from the report to the last step, or only the
+    `latest` entries of it. The names it shows are looked up once for all entries."""
+    events = incident_events(incident)
+    if latest is None:
+        return describe(events, incident)
+    newest_first = list(events.order_by("-at", "-id")[:latest])
+    return describe(reversed(newest_first), incident)
