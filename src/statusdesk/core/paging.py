@@ -107,6 +107,6 @@ def next_url(path: str, query: QueryDict, cursor: str | None) -> str | None:
     return f"{path}?{params.urlencode()}"
 
 
-def numbered_page(queryset: QuerySet[T], number: Any, *, size: int = CONSOLE_PAGE_SIZE) -> Page:
+def numbered_page(queryset: QuerySet[T], number: Any, *, size: int | None = None) -> Page:
     """Page `number` of the list (the last one past the end, the first one for nonsense)."""
-    return Paginator(queryset, size).get_page(number)
+    return Paginator(queryset, size or CONSOLE_PAGE_SIZE).get_page(number)

@@ -135,9 +135,10 @@ class Dashboard:
     resolved_incidents: list[Incident]
 
 
-def dashboard(user: User, *, rows: int = DASHBOARD_ROWS, now: datetime | None = None) -> Dashboard:
+def dashboard(user: User, *, rows: int | None = None, now: datetime | None = None) -> Dashboard:
     """What the dashboard shows a role that sees incidents: a few queries, whatever the history."""
     now = now or timezone.now()
+    rows = rows or DASHBOARD_ROWS
     incidents = open_incidents(user)
     reports = open_reports(user)
     return Dashboard(
