@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 UV_VERSION := 0.13.9
 
-.PHONY: run test test-sqlite test-postgres lint types fmt venv lock clean
+.PHONY: run test test-sqlite test-postgres lint types fmt venv lock clean bench
 
 venv: $(VENV)/.installed
 
@@ -26,8 +26,8 @@ run: venv
 TEST_POSTGRES_URL ?= $(or $(STATUSDESK_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/test)
 
 test: venv
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
@@ -39,12 +39,17 @@ test-postgres: venv
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
 
 lint: venv
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 fmt: venv
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+# Not part of `make test`: a year of history on SQLite and PostgreSQL, then every page (see
+# bench/README.md; an hour or more the first time). BENCH_ARGS="--reuse" reuses the seeds.
+bench: venv
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 types: venv
 	$(BIN)/mypy src
