@@ -643,6 +643,57 @@ def report(result: dict[str, Any]) -> None:
     )
 
 
+def markdown(results: list[dict[str, Any]]) -> str:
+    """The figures of one run per backend side by side, as bench/README.md shows them."""
+    names = [r["backend"] for r in results]
+    lines = [
+        "| page or list | "
+        + " | ".join(f"{n}: median · p90 · size" for n in names)
+        + " | target |",
+        "|---|" + "---|" * len(names) + "---|",
+    ]
+    for i, page in enumerate(results[0]["pages"]):
+        cells = []
+        met = []
+        for result in results:
+            row = result["pages"][i]
+            cells.append(
+                f"{row['median_ms']:.0f} ms · {row['p90_ms']:.0f} ms · {row['bytes'] / 1024:.0f} KB"
+            )
+            met.append(row["met"])
+        target = "—" if page["target_ms"] is None else f"≤ {page['target_ms']:.0f} ms"
+        if page["target_ms"] is not None:
+            target += (
+                " ✓"
+                if all(met)
+                else " ✗ " + ", ".join(n for n, ok in zip(names, met, strict=True) if not ok)
+            )
+        lines.append(f"| {page['page']} | " + " | ".join(cells) + f" | {target} |")
+    lines.append("")
+    for result in results:
+        p, w = result["publishing"], result["writers"]
+        data = result["data"]
+        lines.append(
+            f"- **{result['backend']}** ({data['incidents']:,} incidents, {data['reports']:,} "
+            f"reports, {data['open_incidents']} open incidents, {data['open_reports']:,} reports "
+            f"awaiting triage): publishing {p['small']['publish_ms']} ms at "
+            f"{p['small']['incidents']:,} incidents vs {p['large']['publish_ms']} ms at "
+            f"{p['large']['incidents']:,} (×{p['publish_ratio']}); update ×{p['update_ratio']}, "
+            f"resolve ×{p['resolve_ratio']}. {w['writers']} concurrent writers: {w['requests']:,} "
+            f"requests, **{w['errors']} errors**, {w['requests_per_second']} requests/s, median "
+            f"{w['median_ms']} ms, p90 {w['p90_ms']} ms"
+            + (
+                f", at most {w['most_database_connections']} database connections"
+                if w["most_database_connections"] is not None
+                else ""
+            )
+            + f". Server RSS {result['memory_at_start']['rss_mb']} MB at start, "
+            f"{result['memory_after_pages']['rss_mb']} MB after the pages, peak "
+            f"{result['memory_after_writers']['peak_rss_mb']} MB after the writers."
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -675,8 +726,15 @@ def main(argv: list[str] | None = None) -> None:
         ),
         help="a PostgreSQL server (its database part is ignored: bench_scale_* are made)",
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the last results as tables and stop"
+    )
     args = parser.parse_args(argv)
     BENCH.mkdir(parents=True, exist_ok=True)
+    if args.markdown:
+        found = [BENCH / f"results-{b}.json" for b in ("sqlite", "postgres")]
+        print(markdown([json.loads(path.read_text()) for path in found if path.exists()]))
+        return
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     results = []
     for backend in backends:
