@@ -7,7 +7,7 @@ ties), so every row has one place. Two ways to walk it:
   page names the last row's place (its time and id), not an offset. Reading a page costs the same
   at the start of the history as at its end, and a row added meanwhile never shifts a page.
 - **Numbered pages** (the console): Django's Paginator, one COUNT and one slice per page, for people
-  who want "page 3 of 40" and a last page.
+  who want "page 3 of 40" and a last page; a page's ids are read first, off the index alone.
 """
 
 from __future__ import annotations
@@ -107,6 +107,25 @@ def next_url(path: str, query: QueryDict, cursor: str | None) -> str | None:
     return f"{path}?{params.urlencode()}"
 
 
+class IdsFirstPaginator(Paginator):
+    """Reads a page's ids first, from the index under the list's order alone, then those rows.
+
+    A page deep in a list skips every row before it: skipped as index entries, that costs a few
+    milliseconds at 150,000 rows; skipped as whole rows with their joins (what a plain OFFSET on
+    the list's query does on SQLite), it cost the last page three times the first."""
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        found = {row.pk: row for row in rows.filter(pk__in=ids)}
+        return Page([found[pk] for pk in ids if pk in found], number, self)
+
+
 def numbered_page(queryset: QuerySet[T], number: Any, *, size: int | None = None) -> Page:
     """Page `number` of the list (the last one past the end, the first one for nonsense)."""
-    return Paginator(queryset, size or CONSOLE_PAGE_SIZE).get_page(number)
+    return IdsFirstPaginator(queryset, size or CONSOLE_PAGE_SIZE).get_page(number)
