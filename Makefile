@@ -15,7 +15,7 @@ UV      := $(VENV)/.uv-$(UV_VERSION)
 RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
 
-.PHONY: run test test-sqlite test-postgres lint types fmt venv docs lock clean clean-data
+.PHONY: run test test-sqlite test-postgres lint types fmt venv docs lock clean clean-data bench
 
 venv: $(DEV)
 
@@ -44,8 +44,8 @@ run: $(RUNTIME)
 TEST_POSTGRES_URL ?= $(or $(STATUSDESK_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/test)
 
 test: $(DEV)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
@@ -57,12 +57,17 @@ test-postgres: $(DEV)
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
 
 lint: $(DEV)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 fmt: $(DEV)
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+# Not part of `make test`: a year of history on SQLite and PostgreSQL, then every page (see
+# bench/README.md; an hour or more the first time). BENCH_ARGS="--reuse" reuses the seeds.
+bench: $(DEV)
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 types: $(DEV)
 	$(BIN)/mypy src

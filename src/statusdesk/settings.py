@@ -29,6 +29,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
+
+
 def _secret_key() -> str:
     key = os.environ.get("STATUSDESK_SECRET_KEY")
     if key:
@@ -125,6 +133,19 @@ else:
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("STATUSDESK_TEST_DB_NAME") or f"test_statusdesk_{os.getpid()}"
     }
+    # Under ASGI every request runs in a thread of its own, and a connection kept per thread
+    # (CONN_MAX_AGE) outlives it: a server held dozens of idle connections until PostgreSQL refused
+    # new clients. A pool per process instead: at most DB_POOL_MAX connections, lent to a request
+    # and given back when it finishes; a request waits up to DB_POOL_TIMEOUT seconds for one.
+    # STATUSDESK_DB_POOL_MAX=0 turns the pool off (e.g. behind PgBouncer) and CONN_MAX_AGE on.
+    DB_POOL_MAX = _env_int("STATUSDESK_DB_POOL_MAX", 10)
+    if DB_POOL_MAX > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(_env_int("STATUSDESK_DB_POOL_MIN", 2), DB_POOL_MAX),
+            "max_size": DB_POOL_MAX,
+            "timeout": float(os.environ.get("STATUSDESK_DB_POOL_TIMEOUT", "30")),
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

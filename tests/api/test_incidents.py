@@ -795,7 +795,8 @@ def test_list_incidents_newest_first(
     third = make_confirmed(manager)
     response = as_developer.get("/incidents")
     assert response.status_code == 200
-    body = response.json()
+    assert response.json()["next"] is None
+    body = response.json()["items"]
     assert [i["id"] for i in body] == [third.pk, second.pk, first.pk]
     assert [i["status"] for i in body] == ["confirmed", "identified", "resolved"]
     assert "timeline" not in body[0]
@@ -822,7 +823,7 @@ def test_list_incidents_filters_by_status(
     make_resolved(manager, developer, components)
     make_published(manager, developer, components)
     make_confirmed(manager)
-    body = as_manager.get("/incidents", status=status).json()
+    body = as_manager.get("/incidents", status=status).json()["items"]
     assert {i["status"] for i in body} == expected
 
 
@@ -831,7 +832,8 @@ def test_list_incidents_without_a_filter_lists_every_incident(
 ) -> None:
     make_resolved(manager, developer, components)
     make_confirmed(manager)
-    assert {i["status"] for i in as_manager.get("/incidents").json()} == {"confirmed", "resolved"}
+    listed = as_manager.get("/incidents").json()["items"]
+    assert {i["status"] for i in listed} == {"confirmed", "resolved"}
 
 
 @pytest.mark.parametrize("status", ["on_fire", "", "OPEN"])
@@ -901,6 +903,7 @@ def test_get_incident_with_updates_and_timeline(
     resolved = body["timeline"][-3]
     assert resolved["detail"] == "The incident is resolved.\nLogin works normally again."
     assert body["allowed_actions"] == []
+    assert (body["update_count"], body["timeline_count"]) == (3, 11)
     labels = {entry["label"] for entry in body["timeline"]}
     assert {"Published on the status page", "Update posted", "Resolved"} <= labels
 

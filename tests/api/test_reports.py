@@ -264,17 +264,23 @@ def test_list_reports_newest_first(manager: User, as_manager: ApiClient) -> None
     newer = make_report(manager, title="newer", at=ago(hours=1))
     response = as_manager.get("/reports")
     assert response.status_code == 200
-    assert [r["id"] for r in response.json()] == [newer.pk, older.pk]
-    assert response.json()[0]["title"] == "newer"
+    assert [r["id"] for r in response.json()["items"]] == [newer.pk, older.pk]
+    assert response.json()["items"][0]["title"] == "newer"
+    assert response.json()["next"] is None
 
 
 def test_list_reports_filters_by_status(manager: User, as_manager: ApiClient) -> None:
     open_report = make_report(manager)
     incident = make_confirmed(manager)
-    assert [r["id"] for r in as_manager.get("/reports", status="open").json()] == [open_report.pk]
-    confirmed = as_manager.get("/reports", status="confirmed").json()
+    listed = as_manager.get("/reports", status="open").json()["items"]
+    assert [r["id"] for r in listed] == [open_report.pk]
+    confirmed = as_manager.get("/reports", status="confirmed").json()["items"]
     assert [(r["id"], r["incident_id"]) for r in confirmed] == [(incident.report_id, incident.pk)]
-    assert as_manager.get("/reports", status="dismissed").json() == []
+    assert as_manager.get("/reports", status="dismissed").json() == {
+        "items": [],
+        "next": None,
+        "next_cursor": None,
+    }
 
 
 def test_list_reports_unknown_status_filter_answers_422(as_manager: ApiClient) -> None:
@@ -288,7 +294,8 @@ def test_reporter_lists_only_their_own_reports(
     own = make_report(reporter, title="mine")
     response = as_reporter.get("/reports")
     assert response.status_code == 200
-    assert [(r["id"], r["filed_by"]) for r in response.json()] == [(own.pk, "reporter@example.com")]
+    listed = response.json()["items"]
+    assert [(r["id"], r["filed_by"]) for r in listed] == [(own.pk, "reporter@example.com")]
 
 
 @pytest.mark.parametrize("role", ["as_admin", "as_manager", "as_developer", "as_desk_member"])
@@ -298,7 +305,7 @@ def test_staff_roles_list_every_report(
     make_report(manager)
     make_report(reporter)
     client: ApiClient = request.getfixturevalue(role)
-    assert len(client.get("/reports").json()) == 2
+    assert len(client.get("/reports").json()["items"]) == 2
 
 
 def test_get_a_report(manager: User, as_developer: ApiClient) -> None:

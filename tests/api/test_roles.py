@@ -165,7 +165,7 @@ def test_r2_api_who_may_list_incidents(
         assert_error(detail_response, 403, rule="R2")
     else:
         assert list_response.status_code == 200
-        assert [i["id"] for i in list_response.json()] == [incident.pk]
+        assert [i["id"] for i in list_response.json()["items"]] == [incident.pk]
         assert detail_response.status_code == 200
 
 
@@ -182,7 +182,7 @@ def test_r2_api_who_sees_which_reports(
     managers_report = make_report(manager)
     reporters_report = make_report(reporter)
     client = client_for(request.getfixturevalue(role))
-    seen = {r["id"] for r in client.get("/reports").json()}
+    seen = {r["id"] for r in client.get("/reports").json()["items"]}
     if role == "reporter":
         assert seen == {reporters_report.pk}
         assert client.get(f"/reports/{managers_report.pk}").status_code == 404

@@ -146,8 +146,10 @@ def test_openapi_states_the_component_statuses(spec: dict[str, Any]) -> None:
 def test_openapi_states_the_status_filters(
     spec: dict[str, Any], path: str, choices: list[str]
 ) -> None:
-    (param,) = spec["paths"][f"/api/v1{path}"]["get"]["parameters"]
-    assert param["name"] == "status" and param["in"] == "query"
+    params = {p["name"]: p for p in spec["paths"][f"/api/v1{path}"]["get"]["parameters"]}
+    assert set(params) == {"status", "limit", "cursor"}
+    param = params["status"]
+    assert param["in"] == "query"
     assert _string_schema(param["schema"])["enum"] == choices
 
 

@@ -7,7 +7,7 @@ Each endpoint is thin: it parses the request, calls one process step (services) 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -15,6 +15,7 @@ from ninja import Path, Router, Status
 
 from statusdesk.accounts.api import current_user
 from statusdesk.core.inputs import Query
+from statusdesk.core.paging import CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT, cursor_page, next_url
 from statusdesk.core.schemas import error_responses
 from statusdesk.incidents import queries, services
 from statusdesk.incidents.limits import ID_MAX
@@ -26,15 +27,20 @@ from statusdesk.incidents.schemas import (
     DismissIn,
     IncidentDetailOut,
     IncidentOut,
+    IncidentPage,
     IncidentStatusFilter,
     PublishIn,
     ReportIn,
     ReportOut,
+    ReportPage,
     ReportStatusFilter,
     ResolveIn,
+    TimelinePage,
     UpdateIn,
     UpdateOut,
+    UpdatePage,
 )
+from statusdesk.incidents.timeline import describe, incident_events
 
 router = Router(tags=["incidents"])
 
@@ -42,8 +48,39 @@ router = Router(tags=["incidents"])
 ReportId = Annotated[int, Path(description="The report's id.", le=ID_MAX)]
 IncidentId = Annotated[int, Path(description="The incident's id.", le=ID_MAX)]
 
+# Every list is read a page at a time: `limit` rows (default 50, at most 200) after `cursor`.
+Limit = Annotated[
+    int,
+    Query(
+        DEFAULT_LIMIT,
+        description=f"How many items a page holds: {DEFAULT_LIMIT} unless asked, at most "
+        f"{MAX_LIMIT} (more answers 422).",
+        ge=1,
+        le=MAX_LIMIT,
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        None,
+        description="Where the page starts: the `next_cursor` of the previous page; leave it out "
+        "for the first page.",
+        max_length=CURSOR_MAX,
+    ),
+]
+
 READ_ERRORS = error_responses(401, 403, 404, 422)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
+
+
+def _page(request: HttpRequest, rows: QuerySet[Any], limit: int, cursor: str | None) -> dict:
+    """One page of a list ordered by (time, id), with the address of the next one."""
+    page = cursor_page(rows, limit=limit, cursor=cursor)
+    return {
+        "items": page.items,
+        "next": next_url(request.path, request.GET, page.next_cursor),
+        "next_cursor": page.next_cursor,
+    }
 
 
 # --- reports -------------------------------------------------------------------------------
@@ -71,14 +108,18 @@ def report_problem(request: HttpRequest, payload: ReportIn) -> Status[Report]:
 
 @router.get(
     "/reports",
-    response={200: list[ReportOut], **READ_ERRORS},
-    summary="Reports, optionally ?status=open|confirmed|dismissed; a reporter sees their own",
+    response={200: ReportPage, **READ_ERRORS},
+    summary="Reports, newest first, a page at a time; optionally ?status=open|confirmed|dismissed; "
+    "a reporter sees their own",
 )
 def list_reports(
-    request: HttpRequest, status: Annotated[ReportStatusFilter | None, Query(None)] = None
-) -> QuerySet[Report]:
-    reports = queries.visible_reports(current_user(request))
-    return reports.filter(status=status) if status else reports
+    request: HttpRequest,
+    status: Annotated[ReportStatusFilter | None, Query(None)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict:
+    reports = queries.reports_with_status(current_user(request), status)
+    return _page(request, reports, limit, cursor)
 
 
 @router.get("/reports/{report_id}", response={200: ReportOut, **READ_ERRORS}, summary="A report")
@@ -121,22 +162,59 @@ def dismiss_report(request: HttpRequest, report_id: ReportId, payload: DismissIn
 
 @router.get(
     "/incidents",
-    response={200: list[IncidentOut], **READ_ERRORS},
-    summary="Incidents, optionally filtered by ?status=open|resolved|<status>",
+    response={200: IncidentPage, **READ_ERRORS},
+    summary="Incidents, newest first (resolved ones: latest resolution first), a page at a time; "
+    "optionally filtered by ?status=open|resolved|<status>",
 )
 def list_incidents(
-    request: HttpRequest, status: Annotated[IncidentStatusFilter | None, Query(None)] = None
-) -> QuerySet[Incident]:
-    return queries.incidents_with_status(current_user(request), status)
+    request: HttpRequest,
+    status: Annotated[IncidentStatusFilter | None, Query(None)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict:
+    incidents = queries.incidents_with_status(current_user(request), status)
+    return _page(request, incidents, limit, cursor)
 
 
 @router.get(
     "/incidents/{incident_id}",
     response={200: IncidentDetailOut, **READ_ERRORS},
-    summary="An incident with its updates and its timeline",
+    summary="An incident with its latest updates and timeline entries",
 )
 def get_incident(request: HttpRequest, incident_id: IncidentId) -> Incident:
     return queries.get_incident(current_user(request), incident_id)
+
+
+@router.get(
+    "/incidents/{incident_id}/updates",
+    response={200: UpdatePage, **READ_ERRORS},
+    summary="An incident's status page updates, oldest first, a page at a time",
+)
+def list_updates(
+    request: HttpRequest,
+    incident_id: IncidentId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict:
+    incident = queries.get_incident(current_user(request), incident_id)
+    return _page(request, queries.incident_updates(incident), limit, cursor)
+
+
+@router.get(
+    "/incidents/{incident_id}/timeline",
+    response={200: TimelinePage, **READ_ERRORS},
+    summary="An incident's history (event log), oldest first, a page at a time",
+)
+def list_timeline(
+    request: HttpRequest,
+    incident_id: IncidentId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> dict:
+    incident = queries.get_incident(current_user(request), incident_id)
+    page = _page(request, incident_events(incident), limit, cursor)
+    page["items"] = describe(page["items"], incident)
+    return page
 
 
 @router.post(

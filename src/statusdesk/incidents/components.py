@@ -89,9 +89,14 @@ def derived_statuses(component_ids: Iterable[int]) -> dict[int, str]:
     active rows only (open, published incidents), whatever the size of the history."""
     ids = list(component_ids)
     statuses: dict[int, list[str]] = {pk: [] for pk in ids}
-    active = AffectedComponent.objects.filter(active=True, component_id__in=ids)
+    # Every active row (as many as the open incidents give, never the history) from the partial
+    # index alone: asked for some components by id, SQLite's planner chose the index on
+    # component_id instead and read every row those components ever had (publishing took three
+    # times as long at 50,000 incidents as at 1,000).
+    active = AffectedComponent.objects.filter(active=True).order_by()
     for component_id, status in active.values_list("component_id", "status"):
-        statuses[component_id].append(status)
+        if component_id in statuses:
+            statuses[component_id].append(status)
     return {pk: worst(given) for pk, given in statuses.items()}
 
 

@@ -124,10 +124,13 @@ def allowed_incident_actions(user: User, incident: Incident) -> list[IncidentAct
 def next_step(user: User, incident: Incident) -> IncidentAction | None:
     """The step the process waits for, when `user` can take it: assign, then publish. Once
     published, updates and the resolution are the manager's call, not a next step."""
-    allowed = allowed_incident_actions(user, incident)
-    if IncidentAction.ASSIGN in allowed and incident.developer_id is None:
+    # Asked for every row of a list: only the two steps it can name are checked.
+    if (
+        incident.developer_id is None
+        and incident_refusal(user, incident, IncidentAction.ASSIGN) is None
+    ):
         return IncidentAction.ASSIGN
-    if IncidentAction.PUBLISH in allowed:
+    if incident_refusal(user, incident, IncidentAction.PUBLISH) is None:
         return IncidentAction.PUBLISH
     return None
 

@@ -110,15 +110,22 @@ class Report(models.Model):
     detection = models.CharField(max_length=20, choices=Detection.choices)
     users_affected = models.PositiveIntegerField()
     could_affect_two_or_more = models.BooleanField(default=False)
-    reported_at = models.DateTimeField(db_index=True)
+    reported_at = models.DateTimeField()
     status = models.CharField(
-        max_length=20, choices=ReportStatus.choices, default=ReportStatus.OPEN, db_index=True
+        max_length=20, choices=ReportStatus.choices, default=ReportStatus.OPEN
     )
     dismissed_reason = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-reported_at", "-id"]
+        # One index under each list's order (queries.py): every report, one status (the open
+        # ones for triage, oldest first, read backwards), a reporter's own.
+        indexes = [
+            models.Index(fields=["reported_at", "id"], name="report_time"),
+            models.Index(fields=["status", "reported_at", "id"], name="report_status_time"),
+            models.Index(fields=["filed_by", "reported_at", "id"], name="report_filer_time"),
+        ]
         permissions = [
             ("report_problem", "Can report a problem"),
             ("view_all_reports", "Can see every report"),
@@ -154,10 +161,7 @@ class Incident(models.Model):
         related_name="assigned_incidents",
     )
     status = models.CharField(
-        max_length=20,
-        choices=IncidentStatus.choices,
-        default=IncidentStatus.CONFIRMED,
-        db_index=True,
+        max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.CONFIRMED
     )
     # The publication (R5); empty until published.
     name = models.CharField(max_length=TITLE_MAX, blank=True)
@@ -184,6 +188,18 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-confirmed_at", "-id"]
+        # One index under each list's order (queries.py): every incident, one status, the open
+        # ones (a partial index: small however long the history), the resolved ones by resolution.
+        indexes = [
+            models.Index(fields=["confirmed_at", "id"], name="incident_time"),
+            models.Index(fields=["status", "confirmed_at", "id"], name="incident_status_time"),
+            models.Index(
+                fields=["confirmed_at", "id"],
+                name="incident_open",
+                condition=~models.Q(status=IncidentStatus.RESOLVED),
+            ),
+            models.Index(fields=["status", "resolved_at", "id"], name="incident_resolution"),
+        ]
         permissions = [
             ("view_incidents", "Can see every incident"),
             ("manage_incidents", "Can confirm, assign, publish, update and resolve incidents"),
@@ -264,6 +280,7 @@ class IncidentUpdate(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["incident", "at", "id"], name="update_incident_at")]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: {self.message[:40]}"

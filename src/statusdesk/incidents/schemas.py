@@ -46,7 +46,7 @@ from statusdesk.incidents.models import (
     ReportStatus,
     Severity,
 )
-from statusdesk.incidents.timeline import TimelineEntry, incident_timeline
+from statusdesk.incidents.timeline import TimelineEntry, incident_events, incident_timeline
 
 
 def _no_nul(value: str) -> str:
@@ -335,13 +335,25 @@ class TimelineEntryOut(Schema):
         return _email(obj.actor)
 
 
+# An incident's answer carries the latest of its history; all of it is a paged list away.
+DETAIL_HISTORY = 50
+
+
 class IncidentDetailOut(IncidentOut):
     allowed_actions: list[str] = Field(
         description="The steps the caller may take on this incident now (assign, publish, update, "
         "resolve): render these buttons."
     )
-    updates: list[UpdateOut]
-    timeline: list[TimelineEntryOut] = Field(description="The incident's history (event log).")
+    updates: list[UpdateOut] = Field(
+        description=f"The latest {DETAIL_HISTORY} status page updates, oldest first; every one, "
+        "page by page: GET /incidents/{id}/updates."
+    )
+    update_count: int = Field(description="How many updates the incident has in all.")
+    timeline: list[TimelineEntryOut] = Field(
+        description=f"The latest {DETAIL_HISTORY} entries of the incident's history (event log), "
+        "oldest first; all of it, page by page: GET /incidents/{id}/timeline."
+    )
+    timeline_count: int = Field(description="How many entries the whole timeline has.")
 
     @staticmethod
     def resolve_allowed_actions(obj: Incident, context: dict[str, Any]) -> list[str]:
@@ -350,8 +362,51 @@ class IncidentDetailOut(IncidentOut):
 
     @staticmethod
     def resolve_updates(obj: Incident) -> list[IncidentUpdate]:
-        return list(obj.updates.all())
+        return list(reversed(queries.latest_updates(obj, DETAIL_HISTORY)))
+
+    @staticmethod
+    def resolve_update_count(obj: Incident) -> int:
+        return queries.incident_updates(obj).count()
 
     @staticmethod
     def resolve_timeline(obj: Incident) -> list[TimelineEntry]:
-        return incident_timeline(obj)
+        return incident_timeline(obj, latest=DETAIL_HISTORY)
+
+    @staticmethod
+    def resolve_timeline_count(obj: Incident) -> int:
+        return incident_events(obj).count()
+
+
+# --- pages of a list -----------------------------------------------------------------------
+
+_NEXT = Field(
+    description="The address of the next page (the same filters and limit), or null on the last "
+    "page: follow it until it is null to read the whole list."
+)
+_NEXT_CURSOR = Field(
+    description="The next page's cursor alone (pass it as `cursor`), or null on the last page."
+)
+
+
+class ReportPage(Schema):
+    items: list[ReportOut]
+    next: str | None = _NEXT
+    next_cursor: str | None = _NEXT_CURSOR
+
+
+class IncidentPage(Schema):
+    items: list[IncidentOut]
+    next: str | None = _NEXT
+    next_cursor: str | None = _NEXT_CURSOR
+
+
+class UpdatePage(Schema):
+    items: list[UpdateOut]
+    next: str | None = _NEXT
+    next_cursor: str | None = _NEXT_CURSOR
+
+
+class TimelinePage(Schema):
+    items: list[TimelineEntryOut]
+    next: str | None = _NEXT
+    next_cursor: str | None = _NEXT_CURSOR

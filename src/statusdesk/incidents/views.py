@@ -17,9 +17,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import REPORT_PROBLEM, VIEW_INCIDENTS
@@ -30,6 +30,7 @@ from statusdesk.core.errors import (
     ProcessError,
     RuleViolation,
 )
+from statusdesk.core.paging import numbered_page
 from statusdesk.incidents import lifecycle, queries, services
 from statusdesk.incidents.forms import (
     AssignForm,
@@ -49,11 +50,9 @@ from statusdesk.incidents.models import (
     Incident,
     Report,
 )
-from statusdesk.incidents.timeline import incident_timeline
+from statusdesk.incidents.timeline import incident_events, incident_timeline
 
 View = Callable[..., HttpResponse]
-
-RECENTLY_RESOLVED = 5
 
 
 def _user(request: HttpRequest) -> User:
@@ -119,23 +118,15 @@ def _attempt(form: ConsoleForm, step: Callable[[], Any]) -> tuple[Any, int, Proc
 
 @console_view
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Everyone: open reports they may see; incidents for roles that see incidents."""
+    """Everyone: counts and the oldest open reports they may see; incidents for roles that see
+    incidents. Counts and a few rows, never a whole list: the lists are a link away."""
     user = _user(request)
-    now = timezone.now()
     sees_incidents = user.has_perm(VIEW_INCIDENTS)
-    open_incidents = list(queries.open_incidents(user)) if sees_incidents else []
     components = list(queries.components())
     affected = [c for c in components if c.status != ComponentStatus.OPERATIONAL]
     context: dict[str, Any] = {
-        "open_reports": list(queries.open_reports(user)),
+        "board": queries.dashboard(user) if sees_incidents else None,
         "my_reports": [] if sees_incidents else list(queries.visible_reports(user)[:20]),
-        "open_incidents": open_incidents,
-        "overdue_count": sum(
-            1 for incident in open_incidents if queries.update_overdue(incident, now)
-        ),
-        "resolved_incidents": (
-            list(queries.resolved_incidents(user)[:RECENTLY_RESOLVED]) if sees_incidents else []
-        ),
         "components": components,
         "affected_count": len(affected),
         "all_operational": not affected,
@@ -156,14 +147,17 @@ REPORT_FILTERS = {
 
 @console_view
 def incident_list(request: HttpRequest) -> HttpResponse:
-    """Roles that see incidents (not reporters): every incident, open or resolved."""
+    """Roles that see incidents (not reporters): every incident, open or resolved, newest first,
+    a page at a time."""
     user = _user(request)
     current = request.GET.get("status", "open")
     if current not in INCIDENT_FILTERS:
         current = "open"
     incidents = queries.incidents_with_status(user, None if current == "all" else current)
+    page = numbered_page(incidents, request.GET.get("page"))
     context = {
-        "incidents": list(incidents),
+        "incidents": list(page.object_list),
+        "page": page,
         "filters": INCIDENT_FILTERS,
         "current": current,
     }
@@ -172,16 +166,17 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @console_view
 def report_list(request: HttpRequest) -> HttpResponse:
-    """Everyone: the reports they may see (reporters: their own)."""
+    """Everyone: the reports they may see (reporters: their own), newest first, a page at a
+    time."""
     user = _user(request)
     current = request.GET.get("status", "all")
     if current not in REPORT_FILTERS:
         current = "all"
-    reports = queries.visible_reports(user)
-    if current != "all":
-        reports = reports.filter(status=current)
+    reports = queries.reports_with_status(user, None if current == "all" else current)
+    page = numbered_page(reports, request.GET.get("page"))
     context = {
-        "reports": list(reports[:200]),
+        "reports": list(page.object_list),
+        "page": page,
         "filters": REPORT_FILTERS,
         "current": current,
         "can_report": user.has_perm(REPORT_PROBLEM),
@@ -290,6 +285,11 @@ def report_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 # --- incidents -------------------------------------------------------------------------------
 
 
+def _count(shown: list[Any], limit: int | None, everything: QuerySet[Any]) -> int:
+    """How many there are in all: counted only when the page shows the first `limit` of more."""
+    return len(shown) if limit is None or len(shown) < limit else everything.count()
+
+
 def _render_incident(
     request: HttpRequest,
     incident: Incident,
@@ -329,13 +329,23 @@ def _render_incident(
         if IncidentAction.ASSIGN in allowed and not incident.is_published
         else None
     )
+    # The latest updates and timeline entries; every one when the page is asked for the whole
+    # history (?history=all).
+    everything = request.GET.get("history") == "all"
+    updates_shown = None if everything else queries.UPDATES_SHOWN
+    timeline_shown = None if everything else queries.TIMELINE_SHOWN
+    updates = queries.latest_updates(incident, updates_shown)
+    timeline = incident_timeline(incident, latest=timeline_shown)
     context = {
         "incident": incident,
         "report": incident.report,
         "issue": incident.issue,
         "affected": affected,
-        "updates": list(reversed(list(incident.updates.all()))),
-        "timeline": incident_timeline(incident),
+        "updates": updates,
+        "update_count": _count(updates, updates_shown, queries.incident_updates(incident)),
+        "timeline": timeline,
+        "timeline_count": _count(timeline, timeline_shown, incident_events(incident)),
+        "whole_history": everything,
         "component_names": {str(c.pk): c.name for c in components},
         "forms": forms,
         "publish_waiting": publish_waiting,

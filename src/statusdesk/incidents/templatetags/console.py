@@ -206,3 +206,11 @@ def lookup(mapping: dict[Any, Any] | None, key: Any) -> Any:
     if not mapping:
         return None
     return mapping.get(key, mapping.get(str(key)))
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context: dict[str, Any], number: int) -> str:
+    """`?status=open&page=3`: the same list (its filters kept) at page `number`."""
+    params = context["request"].GET.copy()
+    params["page"] = number
+    return f"?{params.urlencode()}"
