@@ -170,6 +170,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "statusdesk.accounts.views.signin_cooling_off"
 AXES_CLIENT_IP_CALLABLE = "statusdesk.accounts.throttling.client_address"
+# Quiet at start-up; refused sign-ins are still logged (as warnings).
+AXES_VERBOSE = False
 # The header in which a trusted reverse proxy reports the client's address (X-Forwarded-For,
 # X-Real-IP); unset, the connection's address counts. Set it only behind such a proxy.
 STATUSDESK_CLIENT_IP_HEADER = os.environ.get("STATUSDESK_CLIENT_IP_HEADER", "").strip()
@@ -254,5 +256,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("STATUSDESK_LOG_LEVEL", "INFO")},
     # The Huey consumer installs its own handler on "huey"; without this every line shows twice.
-    "loggers": {"huey": {"propagate": False}},
+    "loggers": {"huey": {"propagate": False}, "axes": {"level": "WARNING"}},
 }
