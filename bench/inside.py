@@ -27,7 +27,6 @@ def _manager() -> Any:
 def prepare() -> dict[str, Any]:
     """Migrate (a seed made before a new migration gets it), then a session for the console,
     API tokens, and the ids and cursors the pages are read with."""
-    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -42,7 +41,8 @@ def prepare() -> dict[str, Any]:
     def session(user: User) -> str:
         store = SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        # What a sign-in through the form records (the throttling backend only refuses).
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         assert store.session_key is not None
