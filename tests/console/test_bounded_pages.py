@@ -19,7 +19,7 @@ from statusdesk.core import paging
 from statusdesk.incidents import queries, services
 from statusdesk.incidents.models import Component, Incident, Report
 from tests.console.conftest import file_report
-from tests.incidents.factories import a_published_incident
+from tests.factories import a_published_incident
 
 pytestmark = pytest.mark.django_db
 

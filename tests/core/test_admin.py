@@ -60,7 +60,7 @@ def test_managers_cannot_open_the_admin(client, manager):
 def test_component_with_incidents_cannot_be_deleted(
     client, admin_user, manager, developer, components
 ):
-    from tests.incidents.factories import a_published_incident
+    from tests.factories import a_published_incident
 
     a_published_incident(manager, developer, components, severity="operational")
     client.force_login(admin_user)

@@ -17,7 +17,7 @@ from statusdesk.core.errors import RuleViolation
 from statusdesk.core.models import Event, ReactionRun
 from statusdesk.incidents import services
 from statusdesk.incidents.events import IncidentEvent
-from tests.incidents.factories import an_assigned_incident, publication
+from tests.factories import an_assigned_incident, publication
 from tests.noticeboard.models import Echo, Notice
 from tests.noticeboard.reactions import COPY
 from tests.noticeboard.services import post_notice

@@ -13,7 +13,7 @@ from statusdesk.incidents.events import ComponentEvent
 from statusdesk.incidents.models import AffectedComponent, Component, ComponentStatus
 from statusdesk.incidents.timeline import incident_timeline
 
-from .factories import a_published_incident
+from tests.factories import a_published_incident
 
 pytestmark = pytest.mark.django_db
 

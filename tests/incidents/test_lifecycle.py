@@ -11,7 +11,7 @@ from statusdesk.core.errors import IllegalTransition, NotAllowed, RuleViolation
 from statusdesk.incidents import lifecycle, services
 from statusdesk.incidents.lifecycle import IncidentAction, ReportAction
 
-from .factories import (
+from tests.factories import (
     a_confirmed_incident,
     a_published_incident,
     a_report,

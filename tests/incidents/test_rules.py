@@ -23,7 +23,7 @@ from statusdesk.incidents.models import (
     ReportStatus,
 )
 
-from .factories import (
+from tests.factories import (
     a_confirmed_incident,
     a_published_incident,
     a_report,

@@ -20,7 +20,7 @@ from statusdesk.incidents.models import (
 )
 from statusdesk.incidents.timeline import incident_timeline
 
-from .factories import (
+from tests.factories import (
     a_confirmed_incident,
     a_published_incident,
     a_report,

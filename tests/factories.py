@@ -1,4 +1,9 @@
-"""Build incidents step by step through the real services (no shortcuts past the rules)."""
+"""The one set of test factories: reports and incidents in every state, built step by step
+through the real services (no shortcuts past the rules).
+
+Every suite (rules, services, API, console, browser, public pages) builds its data here; the
+fixtures in tests/conftest.py are thin wrappers around these functions.
+"""
 
 from __future__ import annotations
 
@@ -77,4 +82,15 @@ def an_incident_assigned_in_the_past(manager: User, developer: User, *, hours: f
     incident = a_confirmed_incident(manager, at=start, report_at=start)
     return services.assign_developer(
         actor=manager, incident=incident, developer=developer.email, at=start
+    )
+
+
+def a_resolved_incident(
+    manager: User, developer: User, components: list[Component], **overrides: Any
+) -> Incident:
+    incident = a_published_incident(manager, developer, components, **overrides)
+    return services.resolve_incident(
+        actor=manager,
+        incident=incident,
+        message="The incident is resolved.\nLogin works normally again.",
     )
