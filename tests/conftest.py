@@ -15,8 +15,10 @@ from django.db import connection
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import Role
 from statusdesk.accounts.services import ensure_user
+from statusdesk.incidents import services
 from statusdesk.incidents.components import ensure_default_components
-from statusdesk.incidents.models import Component
+from statusdesk.incidents.models import Component, Incident, Report
+from tests.factories import a_report, confirmation_fields, publication, resolution_fields
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -88,6 +90,64 @@ def desk_member(db: None) -> User:
 @pytest.fixture
 def reporter(db: None) -> User:
     return _user("reporter@example.com", Role.REPORTER)
+
+
+# --- a report and an incident in each state (tests/factories.py builds them) -------------------
+# One scenario: the scanning queue stalls, the Scanning and Agent components are hit.
+
+
+@pytest.fixture
+def open_report(manager: User, components: list[Component]) -> Report:
+    return a_report(
+        manager,
+        title="Scanning jobs stay queued",
+        description="Machine executions wait in the queue for over an hour.",
+        reporter="help@example.com",
+        could_affect_two_or_more=False,
+    )
+
+
+@pytest.fixture
+def single_user_report(reporter: User, components: list[Component]) -> Report:
+    return a_report(
+        reporter,
+        title="Extension shows an old version",
+        users_affected=1,
+        could_affect_two_or_more=False,
+        reporter="rita",
+    )
+
+
+@pytest.fixture
+def confirmed(manager: User, open_report: Report) -> Incident:
+    fields = confirmation_fields(
+        issue_title="Machine queue stalled",
+        issue_description="The batch queue has not drained since 06:10.",
+    )
+    return services.confirm_incident(actor=manager, report=open_report, **fields)
+
+
+@pytest.fixture
+def assigned(manager: User, developer: User, confirmed: Incident) -> Incident:
+    return services.assign_developer(actor=manager, incident=confirmed, developer=developer)
+
+
+@pytest.fixture
+def published(manager: User, assigned: Incident, components: list[Component]) -> Incident:
+    fields = publication(
+        components,
+        name="Scanning delayed for some groups",
+        message="New scans wait in the queue; results arrive late.",
+        workaround="Run the CLI scanner locally.",
+        workaround_url="https://docs.example.com/machine/cli",
+        component_ids=[components[5].pk, components[3].pk],  # Scanning, Agent
+    )
+    return services.publish_incident(actor=manager, incident=assigned, **fields)
+
+
+@pytest.fixture
+def resolved(manager: User, published: Incident) -> Incident:
+    return services.resolve_incident(actor=manager, incident=published, **resolution_fields())
 
 
 REDIS_URL = os.environ.get("STATUSDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

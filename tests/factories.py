@@ -1,8 +1,9 @@
-"""The one set of test factories: reports and incidents in every state, built step by step
-through the real services (no shortcuts past the rules).
+"""The one set of test factories: the fields of each process step, and reports and incidents in
+every state built step by step through the real services (no shortcuts past the rules).
 
-Every suite (rules, services, API, console, browser, public pages) builds its data here; the
-fixtures in tests/conftest.py are thin wrappers around these functions.
+Every suite builds its data here: the rule and service tests call the builders, the API tests send
+the same fields as JSON bodies (tests/api/support.py), the console tests get the states as
+fixtures (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from statusdesk.accounts.models import User
 from statusdesk.incidents import services
 from statusdesk.incidents.models import Component, Incident, Report
 
+# --- the fields of each step ------------------------------------------------------------------
 
-def a_report(actor: User, **overrides: Any) -> Report:
+
+def report_fields(**overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "title": "Login fails with an error 500",
         "description": "Several customers cannot log in to the platform since 09:00.",
@@ -28,7 +31,58 @@ def a_report(actor: User, **overrides: Any) -> Report:
         "could_affect_two_or_more": True,
     }
     fields.update(overrides)
-    return services.report_problem(actor=actor, **fields)
+    return fields
+
+
+def confirmation_fields(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "issue_title": "Login returns 500",
+        "issue_description": "POST /login raises KeyError in the session backend.",
+        "issue_url": "https://gitlab.example.com/product/-/issues/42",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def publication_fields(component_ids: list[int] | None = None, **overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "name": "Users cannot log in to the Platform",
+        "message": "Logging in to the Platform fails with an error for some users.",
+        "workaround": "Use single sign-on from the organization page.",
+        "workaround_url": "https://docs.example.com/sso",
+        "component_ids": component_ids or [],
+        "severity": "partial_outage",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def publication(components: list[Component], **overrides: Any) -> dict[str, Any]:
+    """Publication fields naming the first two components (unless `component_ids` says others)."""
+    overrides.setdefault("component_ids", [components[0].pk, components[1].pk])
+    return publication_fields(**overrides)
+
+
+def update_fields(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "status": "monitoring",
+        "message": "A fix is deployed; we are watching the error rate.",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def resolution_fields(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {"message": "The incident is resolved.\nLogin works normally again."}
+    fields.update(overrides)
+    return fields
+
+
+# --- states, through the services -------------------------------------------------------------
+
+
+def a_report(actor: User, **overrides: Any) -> Report:
+    return services.report_problem(actor=actor, **report_fields(**overrides))
 
 
 def a_confirmed_incident(
@@ -39,32 +93,12 @@ def a_confirmed_incident(
     **report: Any,
 ) -> Incident:
     filed = a_report(manager, at=report_at, **report)
-    return services.confirm_incident(
-        actor=manager,
-        report=filed,
-        issue_title="Login returns 500",
-        issue_description="POST /login raises KeyError in the session backend.",
-        issue_url="https://gitlab.example.com/product/-/issues/42",
-        at=at,
-    )
+    return services.confirm_incident(actor=manager, report=filed, at=at, **confirmation_fields())
 
 
 def an_assigned_incident(manager: User, developer: User) -> Incident:
     incident = a_confirmed_incident(manager)
     return services.assign_developer(actor=manager, incident=incident, developer=developer.email)
-
-
-def publication(components: list[Component], **overrides: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "name": "Users cannot log in to the Platform",
-        "message": "Logging in to the Platform fails with an error for some users.",
-        "workaround": "Use single sign-on from the organization page.",
-        "workaround_url": "https://docs.example.com/sso",
-        "component_ids": [components[0].pk, components[1].pk],
-        "severity": "partial_outage",
-    }
-    fields.update(overrides)
-    return fields
 
 
 def a_published_incident(
@@ -76,21 +110,17 @@ def a_published_incident(
     )
 
 
+def a_resolved_incident(
+    manager: User, developer: User, components: list[Component], **overrides: Any
+) -> Incident:
+    incident = a_published_incident(manager, developer, components, **overrides)
+    return services.resolve_incident(actor=manager, incident=incident, **resolution_fields())
+
+
 def an_incident_assigned_in_the_past(manager: User, developer: User, *, hours: float) -> Incident:
     """Reported, confirmed and assigned `hours` ago (back-filled), so later steps may be too."""
     start = timezone.now() - timedelta(hours=hours)
     incident = a_confirmed_incident(manager, at=start, report_at=start)
     return services.assign_developer(
         actor=manager, incident=incident, developer=developer.email, at=start
-    )
-
-
-def a_resolved_incident(
-    manager: User, developer: User, components: list[Component], **overrides: Any
-) -> Incident:
-    incident = a_published_incident(manager, developer, components, **overrides)
-    return services.resolve_incident(
-        actor=manager,
-        incident=incident,
-        message="The incident is resolved.\nLogin works normally again.",
     )

@@ -1,5 +1,5 @@
-"""Helpers for the API tests: a token-carrying client, request bodies, and states built with the
-services (the API's own success paths are tested on their own)."""
+"""Helpers for the API tests: a token-carrying client, request bodies and the one error shape.
+States (a report, an incident in each step) come from tests/factories.py."""
 
 from __future__ import annotations
 
@@ -16,13 +16,19 @@ from django.utils import timezone
 from statusdesk.accounts.models import User
 from statusdesk.accounts.services import create_api_token
 from statusdesk.core.models import Event
-from statusdesk.incidents import services
 from statusdesk.incidents.models import (
     Component,
     Incident,
     IncidentUpdate,
     Issue,
     Report,
+)
+from tests.factories import (
+    confirmation_fields,
+    publication_fields,
+    report_fields,
+    resolution_fields,
+    update_fields,
 )
 
 BASE = "/api/v1"
@@ -84,92 +90,13 @@ def in_display_zone(value: datetime) -> datetime:
     return value.astimezone(timezone.get_fixed_timezone(-300)).replace(microsecond=0)
 
 
-# --- request bodies ------------------------------------------------------------------------
+# --- request bodies: the factories' fields, sent as JSON ---------------------------------------
 
-
-def report_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "title": "Login fails with 500",
-        "description": "Every login attempt on the Platform answers 500 since 09:10.",
-        "reporter": "customer@example.org",
-        "medium": "email",
-        "detection": "reactive",
-        "users_affected": 12,
-        "could_affect_two_or_more": True,
-    }
-    body.update(overrides)
-    return body
-
-
-def confirm_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "issue_title": "Login answers 500",
-        "issue_description": "The session service rejects every token after the deploy.",
-        "issue_url": "https://gitlab.example.com/platform/-/issues/42",
-    }
-    body.update(overrides)
-    return body
-
-
-def publish_body(component_ids: list[int], **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "Users cannot log in",
-        "message": "Logging in to the Platform fails for every user.",
-        "workaround": "Use an existing session or the API token.",
-        "workaround_url": "https://docs.example.com/platform/api-tokens",
-        "component_ids": component_ids,
-        "severity": "major_outage",
-    }
-    body.update(overrides)
-    return body
-
-
-def update_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "status": "monitoring",
-        "message": "A fix is deployed; we are watching the error rate.",
-    }
-    body.update(overrides)
-    return body
-
-
-def resolve_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "message": "The incident is resolved.\nLogin works normally again.",
-    }
-    body.update(overrides)
-    return body
-
-
-# --- states, built with the services -------------------------------------------------------
-
-
-def make_report(actor: User, **overrides: Any) -> Report:
-    fields = report_body()
-    fields.update(overrides)
-    return services.report_problem(actor=actor, **fields)
-
-
-def make_confirmed(manager: User, **report_overrides: Any) -> Incident:
-    report = make_report(manager, **report_overrides)
-    body = confirm_body()
-    return services.confirm_incident(actor=manager, report=report, **body)
-
-
-def make_assigned(manager: User, developer: User) -> Incident:
-    incident = make_confirmed(manager)
-    return services.assign_developer(actor=manager, incident=incident, developer=developer)
-
-
-def make_published(manager: User, developer: User, components: list[Component]) -> Incident:
-    incident = make_assigned(manager, developer)
-    body = publish_body([components[0].pk, components[1].pk])
-    return services.publish_incident(actor=manager, incident=incident, **body)
-
-
-def make_resolved(manager: User, developer: User, components: list[Component]) -> Incident:
-    incident = make_published(manager, developer, components)
-    return services.resolve_incident(actor=manager, incident=incident, **resolve_body())
+report_body = report_fields
+confirm_body = confirmation_fields
+publish_body = publication_fields
+update_body = update_fields
+resolve_body = resolution_fields
 
 
 # --- "a refused request changed nothing" ---------------------------------------------------

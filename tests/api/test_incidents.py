@@ -20,6 +20,13 @@ from statusdesk.incidents.models import (
     IncidentStatus,
     IncidentUpdate,
 )
+from tests.factories import (
+    a_confirmed_incident,
+    a_published_incident,
+    a_report,
+    a_resolved_incident,
+    an_assigned_incident,
+)
 
 from .support import (
     ApiClient,
@@ -28,11 +35,6 @@ from .support import (
     confirm_body,
     in_display_zone,
     iso,
-    make_assigned,
-    make_confirmed,
-    make_published,
-    make_report,
-    make_resolved,
     nothing_changes,
     publish_body,
     report_body,
@@ -45,7 +47,7 @@ from .support import (
 
 
 def test_r4_api_assign_developer(manager: User, developer: User, as_manager: ApiClient) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     response = as_manager.post(f"/incidents/{incident.pk}/assign", {"developer": developer.email})
     assert response.status_code == 200, response.content
     body = response.json()
@@ -64,7 +66,7 @@ def test_r4_api_assign_developer(manager: User, developer: User, as_manager: Api
 def test_assign_accepts_the_email_in_any_case(
     manager: User, developer: User, as_manager: ApiClient
 ) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     response = as_manager.post(
         f"/incidents/{incident.pk}/assign", {"developer": " Developer@Example.COM "}
     )
@@ -83,7 +85,7 @@ def test_assign_accepts_the_email_in_any_case(
 def test_r4_api_assign_refuses_someone_who_is_not_a_developer(
     manager: User, desk_member: User, as_manager: ApiClient, developer: str, contains: str
 ) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/assign", {"developer": developer})
     assert_error(response, 422, field="developer", rule="R4", contains=contains)
@@ -92,7 +94,7 @@ def test_r4_api_assign_refuses_someone_who_is_not_a_developer(
 def test_assign_missing_or_mistyped_developer_answers_422(
     manager: User, as_manager: ApiClient
 ) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/assign", {})
         assert_error(response, 422, field="developer")
@@ -103,7 +105,7 @@ def test_assign_missing_or_mistyped_developer_answers_422(
 def test_assign_the_same_developer_twice_answers_409(
     manager: User, developer: User, as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/assign", {"developer": "developer@example.com"}
@@ -114,7 +116,7 @@ def test_assign_the_same_developer_twice_answers_409(
 def test_assign_after_resolution_answers_409(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_resolved(manager, developer, components)
+    incident = a_resolved_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/assign", {"developer": "developer@example.com"}
@@ -130,7 +132,7 @@ def test_assign_unknown_incident_answers_404(developer: User, as_manager: ApiCli
 def test_assign_at_before_confirmation_answers_422(
     manager: User, developer: User, as_manager: ApiClient
 ) -> None:
-    incident = make_confirmed(manager)  # confirmed now
+    incident = a_confirmed_incident(manager)  # confirmed now
     body = {"developer": developer.email, "at": iso(ago(hours=1))}
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/assign", body)
@@ -143,18 +145,18 @@ def test_assign_at_before_confirmation_answers_422(
 def test_r5_api_publish_sets_status_identified_and_component_severity(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     platform, web = components[0], components[1]
     body = publish_body([platform.pk, web.pk], severity="partial_outage")
     response = as_manager.post(f"/incidents/{incident.pk}/publish", body)
     assert response.status_code == 200, response.content
     result = response.json()
     assert result["status"] == "identified"
-    assert result["name"] == "Users cannot log in"
-    assert result["title"] == "Users cannot log in"
-    assert result["message"] == "Logging in to the Platform fails for every user."
-    assert result["workaround"] == "Use an existing session or the API token."
-    assert result["workaround_url"] == "https://docs.example.com/platform/api-tokens"
+    assert result["name"] == body["name"]
+    assert result["title"] == body["name"]
+    assert result["message"] == body["message"]
+    assert result["workaround"] == body["workaround"]
+    assert result["workaround_url"] == body["workaround_url"]
     assert result["severity"] == "partial_outage"
     assert result["components"] == [
         {
@@ -200,7 +202,7 @@ def test_r5_api_publish_sets_status_identified_and_component_severity(
 def test_r5_api_publish_without_notifications_or_reminders(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[2].pk], notify=False, reminders=False)
     result = as_manager.post(f"/incidents/{incident.pk}/publish", body).json()
     assert result["notify_subscribers"] is False
@@ -211,7 +213,7 @@ def test_r5_api_publish_without_notifications_or_reminders(
 def test_r5_api_publish_with_a_custom_reminder_interval(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk], reminder_interval_minutes=30)
     result = as_manager.post(f"/incidents/{incident.pk}/publish", body).json()
     assert result["reminder_interval_minutes"] == 30
@@ -228,7 +230,7 @@ def test_r5_api_publish_missing_field_answers_422(
     as_manager: ApiClient,
     field: str,
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk])
     del body[field]
     with nothing_changes():
@@ -244,7 +246,7 @@ def test_r5_api_publish_blank_field_answers_422_with_rule(
     as_manager: ApiClient,
     field: str,
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/publish", publish_body([components[0].pk], **{field: " "})
@@ -276,7 +278,7 @@ def test_publish_wrong_type_answers_422_naming_the_field(
     field: str,
     value: Any,
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk])
     body[field] = value
     with nothing_changes():
@@ -298,7 +300,7 @@ def test_r6_api_publish_refuses_unknown_component(
     as_manager: ApiClient,
     ids: list[int],
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     ids = [components[0].pk if i == 1 else i for i in ids]
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/publish", publish_body(ids))
@@ -308,7 +310,7 @@ def test_r6_api_publish_refuses_unknown_component(
 def test_r5_api_publish_requires_at_least_one_component(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/publish", publish_body([]))
     assert_error(response, 422, field="component_ids", rule="R5", contains="at least one")
@@ -331,7 +333,7 @@ def test_r5_api_publish_refuses_invalid_workaround_url(
     as_manager: ApiClient,
     url: str,
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk], workaround_url=url)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/publish", body)
@@ -346,7 +348,7 @@ def test_r5_api_publish_refuses_unknown_severity(
     as_manager: ApiClient,
     severity: str,
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk], severity=severity)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/publish", body)
@@ -363,7 +365,7 @@ def test_r5_api_publish_refuses_reminder_interval_out_of_range(
     as_manager: ApiClient,
     minutes: int,
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk], reminder_interval_minutes=minutes)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/publish", body)
@@ -373,7 +375,7 @@ def test_r5_api_publish_refuses_reminder_interval_out_of_range(
 def test_publish_lists_every_rule_problem_at_once(
     manager: User, developer: User, as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([], name="", workaround_url="nope")
     response = as_manager.post(f"/incidents/{incident.pk}/publish", body)
     result = assert_error(response, 422, field="name", rule="R5")
@@ -384,7 +386,7 @@ def test_publish_lists_every_schema_problem_at_once_each_with_its_rule(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
     """Lengths and choices are checked by the schema (so OpenAPI states them), all at once."""
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk], name="n" * 201, severity="bad", notify="yes")
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/publish", body)
@@ -405,7 +407,7 @@ def test_publish_lists_every_schema_problem_at_once_each_with_its_rule(
 def test_publish_twice_answers_409(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/publish", publish_body([components[0].pk])
@@ -416,7 +418,7 @@ def test_publish_twice_answers_409(
 def test_publish_before_assign_answers_409(
     manager: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/publish", publish_body([components[0].pk])
@@ -427,7 +429,7 @@ def test_publish_before_assign_answers_409(
 def test_publish_after_resolution_answers_409(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_resolved(manager, developer, components)
+    incident = a_resolved_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/publish", publish_body([components[0].pk])
@@ -445,7 +447,7 @@ def test_publish_unknown_incident_answers_404(
 def test_publish_at_before_assignment_answers_422(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     body = publish_body([components[0].pk], at=iso(ago(minutes=30)))
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/publish", body)
@@ -455,7 +457,7 @@ def test_publish_at_before_assignment_answers_422(
 def test_publish_at_in_the_future_answers_422(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     future = timezone.now() + timedelta(minutes=10)
     body = publish_body([components[0].pk], at=iso(future))
     with nothing_changes():
@@ -469,7 +471,7 @@ def test_publish_at_in_the_future_answers_422(
 def test_post_update_answers_201_with_the_update(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     platform = components[0]
     body = update_body(component_statuses={str(platform.pk): "degraded_performance"})
     response = as_manager.post(f"/incidents/{incident.pk}/updates", body)
@@ -499,13 +501,13 @@ def test_post_update_answers_201_with_the_update(
 def test_post_update_without_component_changes_or_notification(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     body = update_body(status="investigating", notify=False, component_statuses=None)
     response = as_manager.post(f"/incidents/{incident.pk}/updates", body)
     assert response.status_code == 201
     assert response.json()["notify"] is False
     assert response.json()["component_statuses"] == {}
-    assert Component.objects.get(pk=components[0].pk).status == ComponentStatus.MAJOR_OUTAGE
+    assert Component.objects.get(pk=components[0].pk).status == ComponentStatus.PARTIAL_OUTAGE
 
 
 @pytest.mark.parametrize("status", ["resolved", "confirmed", "fixed", "", "MONITORING"])
@@ -516,7 +518,7 @@ def test_post_update_refuses_a_status_an_update_cannot_set(
     as_manager: ApiClient,
     status: str,
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/updates", update_body(status=status))
     assert_error(response, 422, field="status", contains="Investigating, Identified or Monitoring")
@@ -530,7 +532,7 @@ def test_post_update_missing_field_answers_422(
     as_manager: ApiClient,
     field: str,
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     body = update_body()
     del body[field]
     with nothing_changes():
@@ -554,7 +556,7 @@ def test_post_update_wrong_component_statuses_type_answers_422(
     component_statuses: Any,
     field: str,
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     body = update_body(component_statuses=component_statuses)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/updates", body)
@@ -569,7 +571,7 @@ def test_r6_api_update_refuses_unknown_component(
     as_manager: ApiClient,
     key: str,
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     body = update_body(component_statuses={key: "operational"})
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/updates", body)
@@ -579,7 +581,7 @@ def test_r6_api_update_refuses_unknown_component(
 def test_post_update_refuses_unknown_component_status(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     body = update_body(component_statuses={str(components[0].pk): "on fire"})
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/updates", body)
@@ -594,7 +596,7 @@ def test_post_update_refuses_unknown_component_status(
 def test_update_before_publish_answers_409(
     manager: User, developer: User, as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/updates", update_body())
     assert_error(response, 409, field="status", rule="R5", contains="not published")
@@ -603,7 +605,7 @@ def test_update_before_publish_answers_409(
 def test_update_after_resolve_answers_409(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_resolved(manager, developer, components)
+    incident = a_resolved_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/updates", update_body())
     assert_error(response, 409, field="status", contains="resolved")
@@ -616,7 +618,7 @@ def test_update_unknown_incident_answers_404(as_manager: ApiClient) -> None:
 def test_update_at_before_the_last_update_answers_422(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)  # published now
+    incident = a_published_incident(manager, developer, components)  # published now
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/updates", update_body(at=iso(ago(minutes=5)))
@@ -630,7 +632,7 @@ def test_update_at_before_the_last_update_answers_422(
 def test_r11_api_resolve_returns_components_to_operational(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     response = as_manager.post(f"/incidents/{incident.pk}/resolve", resolve_body())
     assert response.status_code == 200, response.content
     result = response.json()
@@ -638,7 +640,7 @@ def test_r11_api_resolve_returns_components_to_operational(
     assert result["resolved_at"] is not None
     assert result["next_reminder_at"] is None
     # What this incident gave its components stays on it; the components are operational again.
-    assert {c["status"] for c in result["components"]} == {"major_outage"}
+    assert {c["status"] for c in result["components"]} == {"partial_outage"}
     assert {c["component_status"] for c in result["components"]} == {"operational"}
     assert result["next_update_due_at"] is None
     incident.refresh_from_db()
@@ -658,7 +660,7 @@ def test_r11_api_resolve_returns_components_to_operational(
 def test_r11_api_refuses_three_line_resolution(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     body = resolve_body(message="Resolved.\nLogin works again.\nThanks for your patience.")
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/resolve", body)
@@ -675,7 +677,7 @@ def test_r11_api_refuses_empty_resolution(
     as_manager: ApiClient,
     message: str,
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/resolve", {"message": message})
     assert_error(response, 422, field="message", rule="R11", contains="required")
@@ -684,7 +686,7 @@ def test_r11_api_refuses_empty_resolution(
 def test_resolve_missing_or_mistyped_message_answers_422(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/resolve", {})
         assert_error(response, 422, field="message")
@@ -699,7 +701,7 @@ def test_resolve_missing_or_mistyped_message_answers_422(
 def test_resolve_twice_answers_409(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_resolved(manager, developer, components)
+    incident = a_resolved_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/resolve", resolve_body())
     assert_error(response, 409, field="status", contains="resolved")
@@ -708,7 +710,7 @@ def test_resolve_twice_answers_409(
 def test_resolve_before_publish_answers_409(
     manager: User, developer: User, as_manager: ApiClient
 ) -> None:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     with nothing_changes():
         response = as_manager.post(f"/incidents/{incident.pk}/resolve", resolve_body())
     assert_error(response, 409, field="status", rule="R11", contains="not published")
@@ -722,7 +724,7 @@ def test_resolve_unknown_incident_answers_404(as_manager: ApiClient) -> None:
 def test_resolve_at_before_the_last_update_answers_422(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     with nothing_changes():
         response = as_manager.post(
             f"/incidents/{incident.pk}/resolve", resolve_body(at=iso(ago(hours=1)))
@@ -733,7 +735,7 @@ def test_resolve_at_before_the_last_update_answers_422(
 def test_resolve_at_in_the_future_answers_422(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     future = timezone.now() + timedelta(hours=2)
     with nothing_changes():
         response = as_manager.post(
@@ -759,8 +761,8 @@ WRITE_PATHS = [
 def test_every_write_endpoint_answers_malformed_json_with_400(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient, path: str
 ) -> None:
-    incident = make_published(manager, developer, components)
-    report = make_report(manager)
+    incident = a_published_incident(manager, developer, components)
+    report = a_report(manager)
     url = path.format(report=report.pk, incident=incident.pk)
     with nothing_changes():
         response = as_manager.post(url, raw='{"message": "unterminated')
@@ -771,8 +773,8 @@ def test_every_write_endpoint_answers_malformed_json_with_400(
 def test_every_write_endpoint_refuses_unknown_fields(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient, path: str
 ) -> None:
-    incident = make_published(manager, developer, components)
-    report = make_report(manager)
+    incident = a_published_incident(manager, developer, components)
+    report = a_report(manager)
     url = path.format(report=report.pk, incident=incident.pk)
     with nothing_changes():
         response = as_manager.post(url, {"surprise": True})
@@ -790,9 +792,9 @@ def test_every_write_endpoint_refuses_unknown_fields(
 def test_list_incidents_newest_first(
     manager: User, developer: User, components: list[Component], as_developer: ApiClient
 ) -> None:
-    first = make_resolved(manager, developer, components)
-    second = make_published(manager, developer, components)
-    third = make_confirmed(manager)
+    first = a_resolved_incident(manager, developer, components)
+    second = a_published_incident(manager, developer, components)
+    third = a_confirmed_incident(manager)
     response = as_developer.get("/incidents")
     assert response.status_code == 200
     assert response.json()["next"] is None
@@ -820,9 +822,9 @@ def test_list_incidents_filters_by_status(
     status: str,
     expected: set[str],
 ) -> None:
-    make_resolved(manager, developer, components)
-    make_published(manager, developer, components)
-    make_confirmed(manager)
+    a_resolved_incident(manager, developer, components)
+    a_published_incident(manager, developer, components)
+    a_confirmed_incident(manager)
     body = as_manager.get("/incidents", status=status).json()["items"]
     assert {i["status"] for i in body} == expected
 
@@ -830,8 +832,8 @@ def test_list_incidents_filters_by_status(
 def test_list_incidents_without_a_filter_lists_every_incident(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    make_resolved(manager, developer, components)
-    make_confirmed(manager)
+    a_resolved_incident(manager, developer, components)
+    a_confirmed_incident(manager)
     listed = as_manager.get("/incidents").json()["items"]
     assert {i["status"] for i in listed} == {"confirmed", "resolved"}
 
@@ -853,7 +855,7 @@ def test_list_incidents_unknown_status_filter_answers_422(
 def test_get_incident_with_updates_and_timeline(
     manager: User, developer: User, components: list[Component], as_desk_member: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     services.post_update(actor=manager, incident=incident, **update_body())
     services.resolve_incident(actor=manager, incident=incident, **resolve_body())
     response = as_desk_member.get(f"/incidents/{incident.pk}")
@@ -949,10 +951,10 @@ def test_r6_api_lists_the_default_components_in_order(
 def test_components_show_their_current_status(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    make_published(manager, developer, components)
+    a_published_incident(manager, developer, components)
     statuses = {c["name"]: c["status"] for c in as_manager.get("/components").json()}
-    assert statuses["Platform"] == "major_outage"
-    assert statuses["Web"] == "major_outage"
+    assert statuses["Platform"] == "partial_outage"
+    assert statuses["Web"] == "partial_outage"
     assert statuses["Docs"] == "operational"
 
 
@@ -999,12 +1001,12 @@ def test_incident_detail_says_which_steps_the_caller_may_take(
     as_manager: ApiClient,
     as_desk_member: ApiClient,
 ) -> None:
-    confirmed = make_confirmed(manager)
+    confirmed = a_confirmed_incident(manager)
     assert as_manager.get(f"/incidents/{confirmed.pk}").json()["allowed_actions"] == ["assign"]
-    assigned = make_assigned(manager, developer)
+    assigned = an_assigned_incident(manager, developer)
     body = as_manager.get(f"/incidents/{assigned.pk}").json()
     assert body["allowed_actions"] == ["assign", "publish"]
-    published = make_published(manager, developer, components)
+    published = a_published_incident(manager, developer, components)
     body = as_manager.get(f"/incidents/{published.pk}").json()
     assert body["allowed_actions"] == ["assign", "update", "resolve"]
     # The same incident, for a role that takes no step: no buttons to render.
@@ -1014,7 +1016,7 @@ def test_incident_detail_says_which_steps_the_caller_may_take(
 def test_a_backfilled_api_step_notifies_only_when_asked(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     # `at` records history: even a time of a moment ago is a back-filled step.
     silent = as_manager.post(
         f"/incidents/{incident.pk}/updates", update_body(at=iso(timezone.now()))

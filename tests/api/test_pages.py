@@ -15,16 +15,14 @@ from statusdesk.accounts.models import User
 from statusdesk.core.paging import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 from statusdesk.incidents import schemas, services
 from statusdesk.incidents.models import Component
-
-from .support import (
-    ApiClient,
-    assert_error,
-    make_confirmed,
-    make_published,
-    make_report,
-    make_resolved,
-    update_body,
+from tests.factories import (
+    a_confirmed_incident,
+    a_published_incident,
+    a_report,
+    a_resolved_incident,
 )
+
+from .support import ApiClient, assert_error, update_body
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +45,7 @@ def test_reports_page_by_page_newest_first_to_the_last_page(
     manager: User, as_manager: ApiClient
 ) -> None:
     now = timezone.now()
-    reports = [
-        make_report(manager, title=f"r{i}", at=now - timedelta(hours=9 - i)) for i in range(5)
-    ]
+    reports = [a_report(manager, title=f"r{i}", at=now - timedelta(hours=9 - i)) for i in range(5)]
     pages = follow(as_manager, "/reports", limit="2")
     assert [[r["id"] for r in page["items"]] for page in pages] == [
         [reports[4].pk, reports[3].pk],
@@ -59,8 +55,8 @@ def test_reports_page_by_page_newest_first_to_the_last_page(
 
 
 def test_the_next_page_keeps_the_filter_and_the_limit(manager: User, as_manager: ApiClient) -> None:
-    waiting = [make_report(manager, title=f"w{i}") for i in range(3)]
-    make_confirmed(manager)
+    waiting = [a_report(manager, title=f"w{i}") for i in range(3)]
+    a_confirmed_incident(manager)
     first = as_manager.get("/reports", status="open", limit="2").json()
     assert "status=open" in first["next"] and "limit=2" in first["next"]
     pages = follow(as_manager, "/reports", status="open", limit="2")
@@ -70,7 +66,7 @@ def test_the_next_page_keeps_the_filter_and_the_limit(manager: User, as_manager:
 
 def test_rows_at_the_same_time_are_each_listed_once(manager: User, as_manager: ApiClient) -> None:
     same = timezone.now() - timedelta(hours=1)
-    reports = [make_report(manager, title=f"tie{i}", at=same) for i in range(5)]
+    reports = [a_report(manager, title=f"tie{i}", at=same) for i in range(5)]
     pages = follow(as_manager, "/reports", limit="2")
     assert [r["id"] for page in pages for r in page["items"]] == [r.pk for r in reversed(reports)]
 
@@ -79,11 +75,9 @@ def test_a_row_added_meanwhile_never_shifts_the_next_page(
     manager: User, as_manager: ApiClient
 ) -> None:
     now = timezone.now()
-    reports = [
-        make_report(manager, title=f"r{i}", at=now - timedelta(hours=9 - i)) for i in range(4)
-    ]
+    reports = [a_report(manager, title=f"r{i}", at=now - timedelta(hours=9 - i)) for i in range(4)]
     first = as_manager.get("/reports", limit="2").json()
-    make_report(manager, title="newer than everything")
+    a_report(manager, title="newer than everything")
     second = as_manager.get("/reports", limit="2", cursor=first["next_cursor"]).json()
     assert [r["id"] for r in second["items"]] == [reports[1].pk, reports[0].pk]
 
@@ -91,9 +85,9 @@ def test_a_row_added_meanwhile_never_shifts_the_next_page(
 def test_incidents_page_by_page_with_each_filter(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    resolved = [make_resolved(manager, developer, components) for _ in range(3)]
-    published = [make_published(manager, developer, components) for _ in range(2)]
-    confirmed = make_confirmed(manager)
+    resolved = [a_resolved_incident(manager, developer, components) for _ in range(3)]
+    published = [a_published_incident(manager, developer, components) for _ in range(2)]
+    confirmed = a_confirmed_incident(manager)
 
     def ids(**params: str) -> list[int]:
         pages = follow(as_manager, "/incidents", limit="2", **params)
@@ -109,7 +103,7 @@ def test_incidents_page_by_page_with_each_filter(
 def test_the_default_limit_and_the_largest(manager: User, as_manager: ApiClient) -> None:
     assert (DEFAULT_LIMIT, MAX_LIMIT) == (50, 200)
     for i in range(DEFAULT_LIMIT + 1):
-        make_report(manager, title=f"r{i}")
+        a_report(manager, title=f"r{i}")
     body = as_manager.get("/reports").json()
     assert len(body["items"]) == DEFAULT_LIMIT and body["next"] is not None
     body = as_manager.get("/reports", limit=str(MAX_LIMIT)).json()
@@ -150,7 +144,7 @@ def test_openapi_documents_the_default_and_the_largest_limit(as_manager: ApiClie
 
 
 def long_incident(manager: User, developer: User, components: list[Component], updates: int):
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     for _ in range(updates):
         services.post_update(actor=manager, incident=incident, **update_body())
     return incident
@@ -195,7 +189,7 @@ def test_an_unknown_incidents_history_answers_404(as_manager: ApiClient) -> None
 def test_a_reporter_cannot_read_an_incidents_history(
     manager: User, developer: User, components: list[Component], as_reporter: ApiClient
 ) -> None:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     assert_error(as_reporter.get(f"/incidents/{incident.pk}/timeline"), 403, rule="R2")
 
 
@@ -212,11 +206,11 @@ def queries_for(client: ApiClient, path: str, **params: str) -> int:
 
 def grow(manager: User, developer: User, components: list[Component], count: int) -> None:
     for _ in range(count // 5):
-        make_confirmed(manager)
-        make_published(manager, developer, components)
-        make_resolved(manager, developer, components)
-        make_report(manager)
-        make_report(manager)
+        a_confirmed_incident(manager)
+        a_published_incident(manager, developer, components)
+        a_resolved_incident(manager, developer, components)
+        a_report(manager)
+        a_report(manager)
 
 
 @pytest.mark.parametrize(

@@ -18,15 +18,17 @@ from statusdesk.accounts.models import User
 from statusdesk.core.middleware import ApiRefusalsMiddleware
 from statusdesk.core.schemas import SERVER_FAULT
 from statusdesk.incidents.models import Component, Report
+from tests.factories import (
+    a_confirmed_incident,
+    a_published_incident,
+    a_report,
+    an_assigned_incident,
+)
 
 from .support import (
     ApiClient,
     assert_error,
     confirm_body,
-    make_assigned,
-    make_confirmed,
-    make_published,
-    make_report,
     nothing_changes,
     publish_body,
     report_body,
@@ -80,10 +82,10 @@ def test_a_lone_surrogate_in_a_field_name_answers_422(as_manager: ApiClient) -> 
 def test_each_write_endpoint_refuses_a_lone_surrogate(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    report = make_report(manager)
-    confirmed = make_confirmed(manager)
-    assigned = make_assigned(manager, developer)
-    published = make_published(manager, developer, components)
+    report = a_report(manager)
+    confirmed = a_confirmed_incident(manager)
+    assigned = an_assigned_incident(manager, developer)
+    published = a_published_incident(manager, developer, components)
     cid = str(components[0].pk)
     cases: list[tuple[str, dict[str, Any], str]] = [
         (f"/reports/{report.pk}/confirm", confirm_body(issue_title=LONE), "issue_title"),

@@ -12,6 +12,7 @@ from statusdesk.accounts.models import User
 from statusdesk.core.models import Event
 from statusdesk.incidents.events import IncidentEvent
 from statusdesk.incidents.models import Incident, Report, ReportStatus
+from tests.factories import a_confirmed_incident, a_report
 
 from .support import (
     ApiClient,
@@ -20,8 +21,6 @@ from .support import (
     confirm_body,
     in_display_zone,
     iso,
-    make_confirmed,
-    make_report,
     nothing_changes,
     report_body,
     utc_z,
@@ -32,20 +31,15 @@ from .support import (
 
 def test_report_a_problem_answers_201_with_the_report(manager: User, as_manager: ApiClient) -> None:
     before = timezone.now()
-    response = as_manager.post("/reports", report_body())
+    sent = report_body()
+    response = as_manager.post("/reports", sent)
     assert response.status_code == 201, response.content
     body = response.json()
     report = Report.objects.get()
     assert body == {
         "id": report.pk,
-        "title": "Login fails with 500",
-        "description": "Every login attempt on the Platform answers 500 since 09:10.",
-        "reporter": "customer@example.org",
+        **sent,
         "filed_by": "manager@example.com",
-        "medium": "email",
-        "detection": "reactive",
-        "users_affected": 12,
-        "could_affect_two_or_more": True,
         "reported_at": utc_z(report.reported_at),
         "status": "open",
         "dismissed_reason": "",
@@ -260,8 +254,8 @@ def test_reporter_sending_at_answers_403(as_reporter: ApiClient) -> None:
 
 
 def test_list_reports_newest_first(manager: User, as_manager: ApiClient) -> None:
-    older = make_report(manager, title="older", at=ago(hours=3))
-    newer = make_report(manager, title="newer", at=ago(hours=1))
+    older = a_report(manager, title="older", at=ago(hours=3))
+    newer = a_report(manager, title="newer", at=ago(hours=1))
     response = as_manager.get("/reports")
     assert response.status_code == 200
     assert [r["id"] for r in response.json()["items"]] == [newer.pk, older.pk]
@@ -270,8 +264,8 @@ def test_list_reports_newest_first(manager: User, as_manager: ApiClient) -> None
 
 
 def test_list_reports_filters_by_status(manager: User, as_manager: ApiClient) -> None:
-    open_report = make_report(manager)
-    incident = make_confirmed(manager)
+    open_report = a_report(manager)
+    incident = a_confirmed_incident(manager)
     listed = as_manager.get("/reports", status="open").json()["items"]
     assert [r["id"] for r in listed] == [open_report.pk]
     confirmed = as_manager.get("/reports", status="confirmed").json()["items"]
@@ -290,8 +284,8 @@ def test_list_reports_unknown_status_filter_answers_422(as_manager: ApiClient) -
 def test_reporter_lists_only_their_own_reports(
     manager: User, reporter: User, as_reporter: ApiClient
 ) -> None:
-    make_report(manager, title="someone else's")
-    own = make_report(reporter, title="mine")
+    a_report(manager, title="someone else's")
+    own = a_report(reporter, title="mine")
     response = as_reporter.get("/reports")
     assert response.status_code == 200
     listed = response.json()["items"]
@@ -302,14 +296,14 @@ def test_reporter_lists_only_their_own_reports(
 def test_staff_roles_list_every_report(
     manager: User, reporter: User, role: str, request: pytest.FixtureRequest
 ) -> None:
-    make_report(manager)
-    make_report(reporter)
+    a_report(manager)
+    a_report(reporter)
     client: ApiClient = request.getfixturevalue(role)
     assert len(client.get("/reports").json()["items"]) == 2
 
 
 def test_get_a_report(manager: User, as_developer: ApiClient) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     response = as_developer.get(f"/reports/{report.pk}")
     assert response.status_code == 200
     assert response.json()["id"] == report.pk
@@ -319,8 +313,8 @@ def test_get_a_report(manager: User, as_developer: ApiClient) -> None:
 def test_reporter_gets_own_report_but_not_others(
     manager: User, reporter: User, as_reporter: ApiClient
 ) -> None:
-    own = make_report(reporter)
-    other = make_report(manager)
+    own = a_report(reporter)
+    other = a_report(manager)
     assert as_reporter.get(f"/reports/{own.pk}").status_code == 200
     assert_error(as_reporter.get(f"/reports/{other.pk}"), 404, field="report")
 
@@ -338,7 +332,7 @@ def test_report_id_that_is_not_an_id_answers_422(as_manager: ApiClient, report_i
 
 
 def test_confirm_answers_201_with_the_new_incident(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     response = as_manager.post(f"/reports/{report.pk}/confirm", confirm_body())
     assert response.status_code == 201, response.content
     body = response.json()
@@ -348,18 +342,19 @@ def test_confirm_answers_201_with_the_new_incident(manager: User, as_manager: Ap
     assert body["report_id"] == report.pk
     assert body["manager"] == "manager@example.com"
     assert body["developer"] is None
-    assert body["title"] == "Login answers 500"
+    sent = confirm_body()
+    assert body["title"] == sent["issue_title"]
     assert body["issue"] == {
-        "title": "Login answers 500",
-        "description": "The session service rejects every token after the deploy.",
-        "url": "https://gitlab.example.com/platform/-/issues/42",
+        "title": sent["issue_title"],
+        "description": sent["issue_description"],
+        "url": sent["issue_url"],
     }
     assert body["confirmed_at"] == utc_z(incident.confirmed_at)
     assert body["published_at"] is None
     assert body["components"] == []
     report.refresh_from_db()
     assert report.status == ReportStatus.CONFIRMED
-    assert incident.issue.url == "https://gitlab.example.com/platform/-/issues/42"
+    assert incident.issue.url == sent["issue_url"]
     kinds = list(Event.objects.about(f"incident:{incident.pk}").values_list("kind", flat=True))
     assert kinds == [IncidentEvent.INCIDENT_CONFIRMED, IncidentEvent.ISSUE_OPENED]
     assert as_manager.get(f"/reports/{report.pk}").json()["incident_id"] == incident.pk
@@ -369,19 +364,19 @@ def test_confirm_answers_201_with_the_new_incident(manager: User, as_manager: Ap
 def test_r4_api_issue_url_is_optional(
     manager: User, as_manager: ApiClient, issue_url: str | None
 ) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     body = confirm_body(issue_url=issue_url)
     response = as_manager.post(f"/reports/{report.pk}/confirm", body)
     assert response.status_code == 201
     assert response.json()["issue"]["url"] == ""
     body = confirm_body()
     del body["issue_url"]
-    response = as_manager.post(f"/reports/{make_report(manager).pk}/confirm", body)
+    response = as_manager.post(f"/reports/{a_report(manager).pk}/confirm", body)
     assert response.status_code == 201
 
 
 def test_r1_api_refuses_single_user_report(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager, users_affected=1, could_affect_two_or_more=False)
+    report = a_report(manager, users_affected=1, could_affect_two_or_more=False)
     with nothing_changes():
         response = as_manager.post(f"/reports/{report.pk}/confirm", confirm_body())
     result = assert_error(response, 422, field="users_affected", rule="R1", contains="two users")
@@ -394,7 +389,7 @@ def test_r1_api_refuses_single_user_report(manager: User, as_manager: ApiClient)
 def test_r1_api_confirms_single_user_report_that_could_affect_more(
     manager: User, as_manager: ApiClient
 ) -> None:
-    report = make_report(manager, users_affected=1, could_affect_two_or_more=True)
+    report = a_report(manager, users_affected=1, could_affect_two_or_more=True)
     response = as_manager.post(f"/reports/{report.pk}/confirm", confirm_body())
     assert response.status_code == 201
 
@@ -403,7 +398,7 @@ def test_r1_api_confirms_single_user_report_that_could_affect_more(
 def test_r4_api_confirm_requires_the_issue(
     manager: User, as_manager: ApiClient, field: str
 ) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     body = confirm_body()
     del body[field]
     with nothing_changes():
@@ -421,7 +416,7 @@ def test_r4_api_confirm_requires_the_issue(
 def test_r4_api_confirm_refuses_invalid_issue_url(
     manager: User, as_manager: ApiClient, issue_url: str
 ) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     with nothing_changes():
         response = as_manager.post(
             f"/reports/{report.pk}/confirm", confirm_body(issue_url=issue_url)
@@ -430,14 +425,14 @@ def test_r4_api_confirm_refuses_invalid_issue_url(
 
 
 def test_confirm_a_confirmed_report_answers_409(manager: User, as_manager: ApiClient) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     with nothing_changes():
         response = as_manager.post(f"/reports/{incident.report_id}/confirm", confirm_body())
     assert_error(response, 409, field="status", contains="already confirmed")
 
 
 def test_confirm_a_dismissed_report_answers_409(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     as_manager.post(f"/reports/{report.pk}/dismiss", {"reason": "duplicate of R-1"})
     with nothing_changes():
         response = as_manager.post(f"/reports/{report.pk}/confirm", confirm_body())
@@ -451,7 +446,7 @@ def test_confirm_unknown_report_answers_404(as_manager: ApiClient) -> None:
 
 
 def test_confirm_with_at_backfills_the_confirmation(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager, at=ago(hours=6))
+    report = a_report(manager, at=ago(hours=6))
     when = in_display_zone(ago(hours=5))
     response = as_manager.post(f"/reports/{report.pk}/confirm", confirm_body(at=iso(when)))
     assert response.status_code == 201
@@ -460,7 +455,7 @@ def test_confirm_with_at_backfills_the_confirmation(manager: User, as_manager: A
 
 
 def test_confirm_at_before_the_report_answers_422(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager, at=ago(hours=2))
+    report = a_report(manager, at=ago(hours=2))
     with nothing_changes():
         response = as_manager.post(
             f"/reports/{report.pk}/confirm", confirm_body(at=iso(ago(hours=3)))
@@ -469,7 +464,7 @@ def test_confirm_at_before_the_report_answers_422(manager: User, as_manager: Api
 
 
 def test_confirm_at_in_the_future_answers_422(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     future = timezone.now() + timedelta(days=1)
     with nothing_changes():
         response = as_manager.post(f"/reports/{report.pk}/confirm", confirm_body(at=iso(future)))
@@ -480,7 +475,7 @@ def test_confirm_at_in_the_future_answers_422(manager: User, as_manager: ApiClie
 
 
 def test_dismiss_answers_200_with_the_closed_report(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager, users_affected=1, could_affect_two_or_more=False)
+    report = a_report(manager, users_affected=1, could_affect_two_or_more=False)
     response = as_manager.post(f"/reports/{report.pk}/dismiss", {"reason": "One user, R1 not met"})
     assert response.status_code == 200, response.content
     body = response.json()
@@ -500,7 +495,7 @@ def test_dismiss_answers_200_with_the_closed_report(manager: User, as_manager: A
 
 
 def test_dismiss_requires_a_reason(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager)
+    report = a_report(manager)
     with nothing_changes():
         assert_error(as_manager.post(f"/reports/{report.pk}/dismiss", {}), 422, field="reason")
         response = as_manager.post(f"/reports/{report.pk}/dismiss", {"reason": "  "})
@@ -510,7 +505,7 @@ def test_dismiss_requires_a_reason(manager: User, as_manager: ApiClient) -> None
 
 
 def test_dismiss_a_confirmed_report_answers_409(manager: User, as_manager: ApiClient) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     with nothing_changes():
         response = as_manager.post(f"/reports/{incident.report_id}/dismiss", {"reason": "oops"})
     assert_error(response, 409, field="status")
@@ -521,7 +516,7 @@ def test_dismiss_unknown_report_answers_404(as_manager: ApiClient) -> None:
 
 
 def test_dismiss_at_before_the_report_answers_422(manager: User, as_manager: ApiClient) -> None:
-    report = make_report(manager, at=ago(hours=1))
+    report = a_report(manager, at=ago(hours=1))
     body = {"reason": "duplicate", "at": iso(ago(hours=2))}
     with nothing_changes():
         response = as_manager.post(f"/reports/{report.pk}/dismiss", body)

@@ -9,6 +9,12 @@ import pytest
 
 from statusdesk.accounts.models import User
 from statusdesk.incidents.models import Component, Incident, Report, ReportStatus
+from tests.factories import (
+    a_confirmed_incident,
+    a_published_incident,
+    a_report,
+    an_assigned_incident,
+)
 
 from .support import (
     ApiClient,
@@ -17,10 +23,6 @@ from .support import (
     client_for,
     confirm_body,
     iso,
-    make_assigned,
-    make_confirmed,
-    make_published,
-    make_report,
     nothing_changes,
     publish_body,
     report_body,
@@ -44,40 +46,40 @@ def _report(
 def _confirm(
     manager: User, developer: User, components: list[Component]
 ) -> tuple[str, dict[str, Any], int]:
-    return f"/reports/{make_report(manager).pk}/confirm", confirm_body(), 201
+    return f"/reports/{a_report(manager).pk}/confirm", confirm_body(), 201
 
 
 def _dismiss(
     manager: User, developer: User, components: list[Component]
 ) -> tuple[str, dict[str, Any], int]:
-    return f"/reports/{make_report(manager).pk}/dismiss", {"reason": "duplicate"}, 200
+    return f"/reports/{a_report(manager).pk}/dismiss", {"reason": "duplicate"}, 200
 
 
 def _assign(
     manager: User, developer: User, components: list[Component]
 ) -> tuple[str, dict[str, Any], int]:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     return f"/incidents/{incident.pk}/assign", {"developer": developer.email}, 200
 
 
 def _publish(
     manager: User, developer: User, components: list[Component]
 ) -> tuple[str, dict[str, Any], int]:
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     return f"/incidents/{incident.pk}/publish", publish_body([components[0].pk]), 200
 
 
 def _update(
     manager: User, developer: User, components: list[Component]
 ) -> tuple[str, dict[str, Any], int]:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     return f"/incidents/{incident.pk}/updates", update_body(), 201
 
 
 def _resolve(
     manager: User, developer: User, components: list[Component]
 ) -> tuple[str, dict[str, Any], int]:
-    incident = make_published(manager, developer, components)
+    incident = a_published_incident(manager, developer, components)
     return f"/incidents/{incident.pk}/resolve", resolve_body(), 200
 
 
@@ -143,7 +145,7 @@ def test_a_role_refusal_wins_over_bad_input(
     manager: User, developer: User, as_developer: ApiClient
 ) -> None:
     """A developer learns they may not publish, not which fields they got wrong."""
-    incident = make_assigned(manager, developer)
+    incident = an_assigned_incident(manager, developer)
     with nothing_changes():
         response = as_developer.post(f"/incidents/{incident.pk}/publish", publish_body([]))
     assert_error(response, 403, rule="R2")
@@ -156,7 +158,7 @@ def test_a_role_refusal_wins_over_bad_input(
 def test_r2_api_who_may_list_incidents(
     request: pytest.FixtureRequest, manager: User, role: str
 ) -> None:
-    incident = make_confirmed(manager)
+    incident = a_confirmed_incident(manager)
     client = client_for(request.getfixturevalue(role))
     list_response = client.get("/incidents")
     detail_response = client.get(f"/incidents/{incident.pk}")
@@ -179,8 +181,8 @@ def test_r2_api_reporter_cannot_list_incidents_even_with_a_filter(
 def test_r2_api_who_sees_which_reports(
     request: pytest.FixtureRequest, manager: User, reporter: User, role: str
 ) -> None:
-    managers_report = make_report(manager)
-    reporters_report = make_report(reporter)
+    managers_report = a_report(manager)
+    reporters_report = a_report(reporter)
     client = client_for(request.getfixturevalue(role))
     seen = {r["id"] for r in client.get("/reports").json()["items"]}
     if role == "reporter":

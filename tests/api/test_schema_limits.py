@@ -20,15 +20,17 @@ from statusdesk.incidents.models import (
     ReportStatus,
     Severity,
 )
+from tests.factories import (
+    a_confirmed_incident,
+    a_published_incident,
+    a_report,
+    an_assigned_incident,
+)
 
 from .support import (
     ApiClient,
     assert_error,
     confirm_body,
-    make_assigned,
-    make_confirmed,
-    make_published,
-    make_report,
     nothing_changes,
     publish_body,
     report_body,
@@ -174,10 +176,10 @@ def test_at_that_is_not_an_iso_8601_string_answers_422(as_manager: ApiClient, at
 def test_at_that_is_a_number_is_refused_on_every_step(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    report = make_report(manager)
-    confirmed = make_confirmed(manager)
-    assigned = make_assigned(manager, developer)
-    published = make_published(manager, developer, components)
+    report = a_report(manager)
+    confirmed = a_confirmed_incident(manager)
+    assigned = an_assigned_incident(manager, developer)
+    published = a_published_incident(manager, developer, components)
     steps = [
         (f"/reports/{report.pk}/confirm", confirm_body()),
         (f"/reports/{report.pk}/dismiss", {"reason": "duplicate"}),
@@ -212,10 +214,10 @@ def test_report_text_over_its_limit_answers_422_with_its_rule(
 def test_texts_over_their_limits_name_their_rules_on_every_step(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
-    report = make_report(manager)
-    confirmed = make_confirmed(manager)
-    assigned = make_assigned(manager, developer)
-    published = make_published(manager, developer, components)
+    report = a_report(manager)
+    confirmed = a_confirmed_incident(manager)
+    assigned = an_assigned_incident(manager, developer)
+    published = a_published_incident(manager, developer, components)
     long_email = "d" * EMAIL_MAX + "@example.com"
     cases: list[tuple[str, dict[str, Any], str, str | None]] = [
         (f"/reports/{report.pk}/confirm", confirm_body(issue_title="t" * 201), "issue_title", "R4"),

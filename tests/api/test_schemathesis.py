@@ -22,8 +22,7 @@ from hypothesis import HealthCheck, settings
 from statusdesk.accounts.models import User
 from statusdesk.accounts.services import create_api_token
 from statusdesk.incidents.models import Component
-
-from .support import make_assigned, make_published, make_report
+from tests.factories import a_published_incident, a_report, an_assigned_incident
 
 # The budget: 50 generated examples for each of the 13 operations (schemathesis adds its own
 # deterministic cases for each field's edges). Measured on the 2-core CI machine: 20-40 s on
@@ -68,9 +67,9 @@ def bearer(
 ) -> dict[str, str]:
     """An incident manager's token, and ids that exist (a report, an assigned and a published
     incident, the seeded components), so that generated requests reach the services."""
-    make_report(manager)
-    make_assigned(manager, developer)
-    make_published(manager, developer, components)
+    a_report(manager)
+    an_assigned_incident(manager, developer)
+    a_published_incident(manager, developer, components)
     _, token = create_api_token(manager.email)
     return {"Authorization": f"Bearer {token}"}
 

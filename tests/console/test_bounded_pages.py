@@ -18,8 +18,7 @@ from statusdesk.accounts.models import User
 from statusdesk.core import paging
 from statusdesk.incidents import queries, services
 from statusdesk.incidents.models import Component, Incident, Report
-from tests.console.conftest import file_report
-from tests.factories import a_published_incident
+from tests.factories import a_published_incident, a_report
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +28,7 @@ def confirmed_incidents(manager: User, count: int, *, start_hours: int = 400) ->
     made = []
     for i in range(count):
         at = timezone.now() - timedelta(hours=start_hours - i)
-        report = file_report(manager, title=f"Problem {i}", at=at)
+        report = a_report(manager, title=f"Problem {i}", at=at)
         made.append(
             services.confirm_incident(
                 actor=manager, report=report, issue_title=f"Issue {i}", issue_description="d", at=at
@@ -101,9 +100,7 @@ def test_report_list_pages_newest_first_with_its_filter(
     manager_client: Client, manager: User, components: list[Component], page_size: int
 ) -> None:
     now = timezone.now()
-    reports = [
-        file_report(manager, title=f"R{i}", at=now - timedelta(hours=50 - i)) for i in range(5)
-    ]
+    reports = [a_report(manager, title=f"R{i}", at=now - timedelta(hours=50 - i)) for i in range(5)]
     services.dismiss_report(actor=manager, report=reports[0], reason="Duplicate.")
     url = reverse("report_list") + "?status=open"
     first = manager_client.get(url).content.decode()
@@ -117,8 +114,8 @@ def test_report_list_pages_newest_first_with_its_filter(
 def test_a_reporter_pages_through_their_own_reports_only(
     reporter_client: Client, reporter: User, manager: User, page_size: int
 ) -> None:
-    mine = [file_report(reporter, title=f"Mine {i}", users_affected=1) for i in range(4)]
-    file_report(manager, title="Someone else's")
+    mine = [a_report(reporter, title=f"Mine {i}", users_affected=1) for i in range(4)]
+    a_report(manager, title="Someone else's")
     pages = [reporter_client.get(reverse("report_list") + f"?page={n}").content for n in (1, 2)]
     listed = ids_on(pages[0].decode(), "R") + ids_on(pages[1].decode(), "R")
     assert sorted(listed) == sorted(r.pk for r in mine)
@@ -133,9 +130,7 @@ def test_dashboard_counts_everything_open_and_shows_the_oldest_few(
     monkeypatch.setattr(queries, "DASHBOARD_ROWS", 2)
     incidents = confirmed_incidents(manager, 5)
     now = timezone.now()
-    reports = [
-        file_report(manager, title=f"W{i}", at=now - timedelta(hours=9 - i)) for i in range(4)
-    ]
+    reports = [a_report(manager, title=f"W{i}", at=now - timedelta(hours=9 - i)) for i in range(4)]
     html = manager_client.get(reverse("dashboard")).content.decode()
     assert "5 open incidents · 4 reports awaiting triage" in html
     assert ids_on(html, "INC") == [incidents[0].pk, incidents[1].pk]  # open longest first
@@ -211,7 +206,7 @@ def grow_incidents(manager: User, developer: User, components: list[Component], 
         incident = a_published_incident(manager, developer, components)
         services.resolve_incident(actor=manager, incident=incident, message="Done.\nFine again.")
         a_published_incident(manager, developer, components)
-        file_report(manager, title="Waiting for triage")
+        a_report(manager, title="Waiting for triage")
 
 
 @pytest.mark.parametrize(

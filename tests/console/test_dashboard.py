@@ -13,7 +13,7 @@ from django.utils import timezone
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
 from statusdesk.incidents.models import Component, Incident, Report
-from tests.console.conftest import file_report
+from tests.factories import a_report
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_dashboard_flags_an_overdue_update(
     manager_client: Client, manager: User, developer: User, components: list[Component]
 ) -> None:
     start = timezone.now() - timedelta(hours=3)
-    report = file_report(manager, at=start)
+    report = a_report(manager, at=start)
     incident = services.confirm_incident(
         actor=manager, report=report, issue_title="t", issue_description="d", at=start
     )
@@ -92,8 +92,8 @@ def test_dashboard_flags_an_overdue_update(
 def test_reporter_dashboard_shows_only_their_own_reports_and_no_incidents(
     reporter_client: Client, reporter: User, manager: User, published: Incident
 ) -> None:
-    mine = file_report(reporter, title="My own problem", users_affected=1)
-    file_report(manager, title="Someone else's problem")
+    mine = a_report(reporter, title="My own problem", users_affected=1)
+    a_report(manager, title="Someone else's problem")
     html = reporter_client.get(reverse("dashboard")).content.decode()
     assert "Your reports" in html
     assert "My own problem" in html
@@ -122,7 +122,7 @@ def test_incident_list_filters_open_and_resolved(
 ) -> None:
     other = services.confirm_incident(
         actor=manager,
-        report=file_report(manager, title="Mail sent twice"),
+        report=a_report(manager, title="Mail sent twice"),
         issue_title="Duplicate mails",
         issue_description="Every notification arrives twice.",
     )
@@ -140,8 +140,8 @@ def test_incident_list_filters_open_and_resolved(
 def test_report_list_shows_a_reporter_only_their_reports(
     reporter_client: Client, reporter: User, manager: User, components: list[Component]
 ) -> None:
-    file_report(reporter, title="Mine", users_affected=1)
-    file_report(manager, title="Theirs")
+    a_report(reporter, title="Mine", users_affected=1)
+    a_report(manager, title="Theirs")
     html = reporter_client.get(reverse("report_list")).content.decode()
     assert "My reports" in html
     assert "Mine" in html
@@ -151,7 +151,7 @@ def test_report_list_shows_a_reporter_only_their_reports(
 def test_report_list_filters_by_status(
     manager_client: Client, open_report: Report, confirmed: Incident
 ) -> None:
-    other = file_report(open_report.filed_by, title="Still waiting")
+    other = a_report(open_report.filed_by, title="Still waiting")
     html = manager_client.get(reverse("report_list") + "?status=open").content.decode()
     assert "Still waiting" in html
     assert f"R-{open_report.pk}<" not in html

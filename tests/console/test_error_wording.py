@@ -13,7 +13,7 @@ from django.urls import reverse
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
 from statusdesk.incidents.models import Component, Incident, Report
-from tests.console.conftest import file_report
+from tests.factories import a_report
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +114,7 @@ def test_publish_errors_read_well(
     manager_client: Client, manager: User, developer: User, components: list[Component]
 ) -> None:
     incident = services.confirm_incident(
-        actor=manager, report=file_report(manager), issue_title="t", issue_description="d"
+        actor=manager, report=a_report(manager), issue_title="t", issue_description="d"
     )
     services.assign_developer(actor=manager, incident=incident, developer=developer)
     empty = _post(manager_client, "incident_publish", {}, pk=incident.pk)

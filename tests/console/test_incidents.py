@@ -52,7 +52,7 @@ def test_incident_page_shows_header_issue_people_and_timeline_in_the_display_zon
     assert "Partial outage" in html
     assert "Scanning · partial outage" in html and "Agent · partial outage" in html
     assert "Machine queue stalled" in html  # issue title
-    assert "https://gitlab.com/example/universe/-/issues/42" in html
+    assert "https://gitlab.example.com/product/-/issues/42" in html
     assert "developer@example.com" in html and "manager@example.com" in html
     assert "Run the CLI scanner locally." in html
     assert "https://docs.example.com/machine/cli" in html

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from statusdesk.accounts.models import User
 from statusdesk.incidents.models import Component, Incident, Report, ReportStatus
-from tests.console.conftest import file_report
+from tests.factories import a_report
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_report_page_explains_that_r1_is_met(manager_client: Client, open_report
 def test_report_page_explains_that_a_could_affect_report_meets_r1(
     manager_client: Client, manager: User, components: list[Component]
 ) -> None:
-    report = file_report(manager, users_affected=1, could_affect_two_or_more=True)
+    report = a_report(manager, users_affected=1, could_affect_two_or_more=True)
     text = manager_client.get(reverse("report_detail", kwargs={"pk": report.pk})).content.decode()
     assert "Affected 1 user, but could affect two or more — meets the incident threshold" in text
 
@@ -200,7 +200,7 @@ def test_reporter_follows_their_own_report_read_only(
 ) -> None:
     from statusdesk.incidents import services
 
-    report = file_report(reporter, title="Mail arrives twice", users_affected=2)
+    report = a_report(reporter, title="Mail arrives twice", users_affected=2)
     url = reverse("report_detail", kwargs={"pk": report.pk})
     text = reporter_client.get(url).content.decode()
     assert "Awaiting triage" in text
