@@ -46,7 +46,7 @@ from .support import (
 # --- POST /incidents/{id}/assign -----------------------------------------------------------
 
 
-def test_r4_api_assign_developer(manager: User, developer: User, as_manager: ApiClient) -> None:
+def test_api_assign_developer(manager: User, developer: User, as_manager: ApiClient) -> None:
     incident = a_confirmed_incident(manager)
     response = as_manager.post(f"/incidents/{incident.pk}/assign", {"developer": developer.email})
     assert response.status_code == 200, response.content
@@ -82,7 +82,7 @@ def test_assign_accepts_the_email_in_any_case(
         ("", "required"),
     ],
 )
-def test_r4_api_assign_refuses_someone_who_is_not_a_developer(
+def test_api_assign_refuses_someone_who_is_not_a_developer(
     manager: User, desk_member: User, as_manager: ApiClient, developer: str, contains: str
 ) -> None:
     incident = a_confirmed_incident(manager)
@@ -142,7 +142,7 @@ def test_assign_at_before_confirmation_answers_422(
 # --- POST /incidents/{id}/publish ----------------------------------------------------------
 
 
-def test_r5_api_publish_sets_status_identified_and_component_severity(
+def test_api_publish_sets_status_identified_and_component_severity(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
     incident = an_assigned_incident(manager, developer)
@@ -199,7 +199,7 @@ def test_r5_api_publish_sets_status_identified_and_component_severity(
     assert changed.count() == 2
 
 
-def test_r5_api_publish_without_notifications_or_reminders(
+def test_api_publish_without_notifications_or_reminders(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
     incident = an_assigned_incident(manager, developer)
@@ -210,7 +210,7 @@ def test_r5_api_publish_without_notifications_or_reminders(
     assert result["next_reminder_at"] is None
 
 
-def test_r5_api_publish_with_a_custom_reminder_interval(
+def test_api_publish_with_a_custom_reminder_interval(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
     incident = an_assigned_incident(manager, developer)
@@ -223,7 +223,7 @@ PUBLISH_FIELDS = ["name", "message", "workaround", "workaround_url", "component_
 
 
 @pytest.mark.parametrize("field", PUBLISH_FIELDS)
-def test_r5_api_publish_missing_field_answers_422(
+def test_api_publish_missing_field_answers_422(
     manager: User,
     developer: User,
     components: list[Component],
@@ -239,7 +239,7 @@ def test_r5_api_publish_missing_field_answers_422(
 
 
 @pytest.mark.parametrize("field", ["name", "message", "workaround", "workaround_url"])
-def test_r5_api_publish_blank_field_answers_422_with_rule(
+def test_api_publish_blank_field_answers_422_with_rule(
     manager: User,
     developer: User,
     components: list[Component],
@@ -293,7 +293,7 @@ def result_field(field: str, value: Any) -> str:
 
 
 @pytest.mark.parametrize("ids", [[9999], [1, 9999], [10**20], [0], [-4]])
-def test_r6_api_publish_refuses_unknown_component(
+def test_api_publish_refuses_unknown_component(
     manager: User,
     developer: User,
     components: list[Component],
@@ -307,7 +307,7 @@ def test_r6_api_publish_refuses_unknown_component(
     assert_error(response, 422, field="component_ids", rule="R6", contains="unknown component")
 
 
-def test_r5_api_publish_requires_at_least_one_component(
+def test_api_publish_requires_at_least_one_component(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
     incident = an_assigned_incident(manager, developer)
@@ -326,7 +326,7 @@ def test_r5_api_publish_requires_at_least_one_component(
         "https://docs.example.com/" + "a" * 600,
     ],
 )
-def test_r5_api_publish_refuses_invalid_workaround_url(
+def test_api_publish_refuses_invalid_workaround_url(
     manager: User,
     developer: User,
     components: list[Component],
@@ -341,7 +341,7 @@ def test_r5_api_publish_refuses_invalid_workaround_url(
 
 
 @pytest.mark.parametrize("severity", ["catastrophic", "under_maintenance", "", "MAJOR_OUTAGE"])
-def test_r5_api_publish_refuses_unknown_severity(
+def test_api_publish_refuses_unknown_severity(
     manager: User,
     developer: User,
     components: list[Component],
@@ -358,7 +358,7 @@ def test_r5_api_publish_refuses_unknown_severity(
 
 
 @pytest.mark.parametrize("minutes", [0, 4, 24 * 60 + 1, -60])
-def test_r5_api_publish_refuses_reminder_interval_out_of_range(
+def test_api_publish_refuses_reminder_interval_out_of_range(
     manager: User,
     developer: User,
     components: list[Component],
@@ -564,7 +564,7 @@ def test_post_update_wrong_component_statuses_type_answers_422(
 
 
 @pytest.mark.parametrize("key", ["9999", "platform", str(10**20)])
-def test_r6_api_update_refuses_unknown_component(
+def test_api_update_refuses_unknown_component(
     manager: User,
     developer: User,
     components: list[Component],
@@ -629,7 +629,7 @@ def test_update_at_before_the_last_update_answers_422(
 # --- POST /incidents/{id}/resolve ----------------------------------------------------------
 
 
-def test_r11_api_resolve_returns_components_to_operational(
+def test_api_resolve_returns_components_to_operational(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
     incident = a_published_incident(manager, developer, components)
@@ -657,7 +657,7 @@ def test_r11_api_resolve_returns_components_to_operational(
     )
 
 
-def test_r11_api_refuses_three_line_resolution(
+def test_api_refuses_three_line_resolution(
     manager: User, developer: User, components: list[Component], as_manager: ApiClient
 ) -> None:
     incident = a_published_incident(manager, developer, components)
@@ -670,7 +670,7 @@ def test_r11_api_refuses_three_line_resolution(
 
 
 @pytest.mark.parametrize("message", ["", "   \n  "])
-def test_r11_api_refuses_empty_resolution(
+def test_api_refuses_empty_resolution(
     manager: User,
     developer: User,
     components: list[Component],
@@ -922,7 +922,7 @@ def test_incident_id_that_is_not_an_id_answers_422(as_manager: ApiClient, incide
 # --- GET /components -----------------------------------------------------------------------
 
 
-def test_r6_api_lists_the_default_components_in_order(
+def test_api_lists_the_default_components_in_order(
     components: list[Component], as_reporter: ApiClient
 ) -> None:
     response = as_reporter.get("/components")

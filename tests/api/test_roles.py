@@ -97,7 +97,7 @@ MANAGER_ONLY = set(WRITES) - {"report"}
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", list(WRITES))
-def test_r2_api_role_matrix_for_write_endpoints(
+def test_api_role_matrix_for_write_endpoints(
     request: pytest.FixtureRequest,
     manager: User,
     developer: User,
@@ -118,7 +118,7 @@ def test_r2_api_role_matrix_for_write_endpoints(
         assert_error(response, 403, rule="R2", contains="your role does not allow you")
 
 
-def test_r2_api_a_user_without_a_role_cannot_report(django_user_model: type[User]) -> None:
+def test_api_a_user_without_a_role_cannot_report(django_user_model: type[User]) -> None:
     nobody = django_user_model.objects.create_user("nobody@example.com", "x")
     with nothing_changes():
         response = client_for(nobody).post("/reports", report_body())
@@ -126,7 +126,7 @@ def test_r2_api_a_user_without_a_role_cannot_report(django_user_model: type[User
 
 
 @pytest.mark.parametrize("role", ["developer", "desk_member", "reporter"])
-def test_r2_api_only_managers_backfill_a_report(request: pytest.FixtureRequest, role: str) -> None:
+def test_api_only_managers_backfill_a_report(request: pytest.FixtureRequest, role: str) -> None:
     client = client_for(request.getfixturevalue(role))
     with nothing_changes():
         response = client.post("/reports", report_body(at=iso(ago(hours=1))))
@@ -134,7 +134,7 @@ def test_r2_api_only_managers_backfill_a_report(request: pytest.FixtureRequest, 
 
 
 @pytest.mark.parametrize(("role", "status"), [("admin_user", 201), ("manager", 201)])
-def test_r2_api_managers_and_admins_backfill_a_report(
+def test_api_managers_and_admins_backfill_a_report(
     request: pytest.FixtureRequest, role: str, status: int
 ) -> None:
     client = client_for(request.getfixturevalue(role))
@@ -155,7 +155,7 @@ def test_a_role_refusal_wins_over_bad_input(
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_r2_api_who_may_list_incidents(
+def test_api_who_may_list_incidents(
     request: pytest.FixtureRequest, manager: User, role: str
 ) -> None:
     incident = a_confirmed_incident(manager)
@@ -171,14 +171,14 @@ def test_r2_api_who_may_list_incidents(
         assert detail_response.status_code == 200
 
 
-def test_r2_api_reporter_cannot_list_incidents_even_with_a_filter(
+def test_api_reporter_cannot_list_incidents_even_with_a_filter(
     as_reporter: ApiClient,
 ) -> None:
     assert_error(as_reporter.get("/incidents", status="open"), 403, rule="R2")
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_r2_api_who_sees_which_reports(
+def test_api_who_sees_which_reports(
     request: pytest.FixtureRequest, manager: User, reporter: User, role: str
 ) -> None:
     managers_report = a_report(manager)

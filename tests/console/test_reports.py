@@ -130,7 +130,7 @@ def test_confirming_creates_the_incident_and_goes_to_it(
     assert f"Confirmed as incident INC-{incident.pk}" in page
 
 
-def test_r1_refusal_is_shown_on_the_triage_page(
+def test_triage_page_shows_the_r1_refusal(
     manager_client: Client, single_user_report: Report
 ) -> None:
     response = manager_client.post(

@@ -25,7 +25,7 @@ def test_admin_pages_open_for_administrators(client, admin_user, components, pat
     assert client.get(path).status_code == 200
 
 
-def test_r6_administrator_renames_a_component_but_not_its_status(client, admin_user, components):
+def test_admin_renames_a_component_but_not_its_status(client, admin_user, components):
     client.force_login(admin_user)
     docs = components[2]
     response = client.post(

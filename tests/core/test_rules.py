@@ -171,3 +171,32 @@ def test_openapi_description_points_to_the_rules() -> None:
     description = api.get_openapi_schema()["info"]["description"]
     assert "/rules/#rN" in description
     assert "{detail, field, rule, errors}" in description
+
+
+TESTS = REPO / "tests"
+RULE_TEST = re.compile(r"^def test_r(\d+)_", re.MULTILINE)
+
+
+def _rule_tests() -> dict[Path, set[int]]:
+    found: dict[Path, set[int]] = {}
+    for path in TESTS.rglob("test_*.py"):
+        numbers = {int(n) for n in RULE_TEST.findall(path.read_text(encoding="utf-8"))}
+        if numbers:
+            found[path.relative_to(REPO)] = numbers
+    return found
+
+
+def test_each_rule_is_tested_in_the_rule_tests_only() -> None:
+    """A test named after a rule (`test_r5_…`) lives in a rule-test module (`test_rules*.py`):
+    the API and console tests check how a refusal is shown (status, `rule` field, message), not
+    the rule again."""
+    elsewhere = sorted(
+        str(path) for path in _rule_tests() if not path.name.startswith("test_rules")
+    )
+    assert elsewhere == []
+
+
+def test_every_rule_statusdesk_enforces_has_rule_tests() -> None:
+    tested = set().union(*_rule_tests().values())
+    untested = [rule.code for rule in RULES if rule.enforced and rule.number not in tested]
+    assert untested == []

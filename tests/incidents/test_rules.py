@@ -22,6 +22,7 @@ from statusdesk.incidents.models import (
     Report,
     ReportStatus,
 )
+from statusdesk.incidents.timeline import incident_timeline
 from tests.factories import (
     a_confirmed_incident,
     a_published_incident,
@@ -32,6 +33,69 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+# --- R2 roles -------------------------------------------------------------------------------
+
+STEPS_OF_THE_MANAGER = ["confirm", "dismiss", "assign", "publish", "update", "resolve"]
+
+
+def _take(step, actor, manager, developer, components):
+    """Take one step of the process as `actor`, on a report or incident ready for it."""
+    if step == "confirm":
+        return services.confirm_incident(
+            actor=actor, report=a_report(manager), issue_title="t", issue_description="d"
+        )
+    if step == "dismiss":
+        return services.dismiss_report(actor=actor, report=a_report(manager), reason="duplicate")
+    if step == "assign":
+        incident = a_confirmed_incident(manager)
+        return services.assign_developer(actor=actor, incident=incident, developer=developer)
+    if step == "publish":
+        incident = an_assigned_incident(manager, developer)
+        return services.publish_incident(actor=actor, incident=incident, **publication(components))
+    incident = a_published_incident(manager, developer, components)
+    if step == "update":
+        return services.post_update(
+            actor=actor, incident=incident, status="monitoring", message="m"
+        )
+    return services.resolve_incident(actor=actor, incident=incident, message="Resolved.")
+
+
+@pytest.mark.parametrize("step", STEPS_OF_THE_MANAGER)
+@pytest.mark.parametrize("role", ["developer", "desk_member", "reporter"])
+def test_r2_only_managers_and_administrators_run_an_incident(
+    request, manager, developer, components, step, role
+):
+    actor = request.getfixturevalue(role)
+    with pytest.raises(NotAllowed) as refused:
+        _take(step, actor, manager, developer, components)
+    assert refused.value.rule == "R2"
+
+
+@pytest.mark.parametrize("step", STEPS_OF_THE_MANAGER)
+@pytest.mark.parametrize("role", ["manager", "admin_user"])
+def test_r2_managers_and_administrators_take_every_step(
+    request, manager, developer, components, step, role
+):
+    assert _take(step, request.getfixturevalue(role), manager, developer, components)
+
+
+def test_r2_whoever_confirms_a_report_manages_the_incident(manager, admin_user):
+    incident = services.confirm_incident(
+        actor=admin_user, report=a_report(manager), issue_title="t", issue_description="d"
+    )
+    assert incident.manager == admin_user
+
+
+def test_r2_reporters_see_their_own_reports_and_no_incident(manager, reporter):
+    a_confirmed_incident(manager)
+    theirs = a_report(reporter)
+    assert list(queries.visible_reports(reporter)) == [theirs]
+    with pytest.raises(NotAllowed) as refused:
+        queries.visible_incidents(reporter)
+    assert refused.value.rule == "R2"
+    assert queries.visible_incidents(manager).count() == 1
 
 
 # --- R1 incident threshold ------------------------------------------------------------------
@@ -504,3 +568,93 @@ def test_r11_unpublished_incident_cannot_be_resolved(manager, developer):
     incident = an_assigned_incident(manager, developer)
     with pytest.raises(IllegalTransition, match="publish"):
         services.resolve_incident(actor=manager, incident=incident, message="Resolved.")
+
+
+# --- R15 the times TTD, TTF and TTR will be read from -------------------------------
+
+
+def test_r15_report_and_resolution_times_are_recorded_and_backfilled_in_order(
+    manager, developer, components
+):
+    start = timezone.now() - timedelta(days=3)
+    report = a_report(manager, at=start)
+    incident = services.confirm_incident(
+        actor=manager,
+        report=report,
+        issue_title="t",
+        issue_description="d",
+        at=start + timedelta(minutes=10),
+    )
+    services.assign_developer(
+        actor=manager,
+        incident=incident,
+        developer=developer.email,
+        at=start + timedelta(minutes=20),
+    )
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        **publication(components),
+        at=start + timedelta(minutes=30),
+    )
+    services.post_update(
+        actor=manager,
+        incident=incident,
+        status="monitoring",
+        message="m",
+        at=start + timedelta(hours=2),
+    )
+    services.resolve_incident(
+        actor=manager, incident=incident, message="Resolved.", at=start + timedelta(hours=5)
+    )
+    incident.refresh_from_db()
+    assert incident.report.reported_at == start
+    assert incident.resolved_at == start + timedelta(hours=5)
+    times = [e.at for e in incident_timeline(incident)]
+    assert times == sorted(times) and times[0] == start
+
+
+def test_r15_a_backfilled_reassignment_cannot_go_before_the_publication_that_followed(
+    manager, developer, components
+):
+    from statusdesk.accounts.roles import Role
+    from statusdesk.accounts.services import ensure_user
+
+    other, _ = ensure_user("second.dev@example.com", role=Role.DEVELOPER)
+    incident = an_incident_assigned_in_the_past(manager, developer, hours=3)
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        **publication(components),
+        at=timezone.now() - timedelta(hours=1),
+    )
+    with pytest.raises(RuleViolation, match="before the publication") as refused:
+        services.assign_developer(
+            actor=manager,
+            incident=incident,
+            developer=other,
+            at=timezone.now() - timedelta(hours=2),
+        )
+    assert refused.value.field == "at"
+    services.assign_developer(
+        actor=manager, incident=incident, developer=other, at=timezone.now() - timedelta(minutes=5)
+    )
+
+
+def test_r15_a_backfilled_time_is_never_in_the_future(manager):
+    with pytest.raises(RuleViolation, match="future") as refused:
+        a_report(manager, at=timezone.now() + timedelta(hours=1))
+    assert refused.value.field == "at"
+
+
+def test_r15_a_backfilled_time_is_never_before_the_previous_step(manager, developer):
+    report = a_report(manager, at=timezone.now() - timedelta(hours=2))
+    with pytest.raises(RuleViolation, match="before the report") as refused:
+        services.confirm_incident(
+            actor=manager,
+            report=report,
+            issue_title="t",
+            issue_description="d",
+            at=timezone.now() - timedelta(hours=3),
+        )
+    assert refused.value.field == "at"

@@ -187,45 +187,6 @@ def test_inactive_manager_cannot_act(manager):
 # --- back-filled history --------------------------------------------------------------------
 
 
-def test_manager_backfills_a_past_incident_in_order(manager, developer, components):
-    start = timezone.now() - timedelta(days=3)
-    report = a_report(manager, at=start)
-    incident = services.confirm_incident(
-        actor=manager,
-        report=report,
-        issue_title="t",
-        issue_description="d",
-        at=start + timedelta(minutes=10),
-    )
-    services.assign_developer(
-        actor=manager,
-        incident=incident,
-        developer=developer.email,
-        at=start + timedelta(minutes=20),
-    )
-    services.publish_incident(
-        actor=manager,
-        incident=incident,
-        **publication(components),
-        at=start + timedelta(minutes=30),
-    )
-    services.post_update(
-        actor=manager,
-        incident=incident,
-        status="monitoring",
-        message="m",
-        at=start + timedelta(hours=2),
-    )
-    services.resolve_incident(
-        actor=manager, incident=incident, message="Resolved.", at=start + timedelta(hours=5)
-    )
-    incident.refresh_from_db()
-    assert incident.report.reported_at == start
-    assert incident.resolved_at == start + timedelta(hours=5)
-    times = [e.at for e in incident_timeline(incident)]
-    assert times == sorted(times) and times[0] == start
-
-
 def test_a_backfilled_step_records_history_without_notifying(manager, developer, components):
     incident = an_incident_assigned_in_the_past(manager, developer, hours=4)
     past = timezone.now() - timedelta(hours=3)
@@ -260,52 +221,6 @@ def test_a_step_now_notifies_by_default(manager, developer, components):
         actor=manager, incident=incident, status="monitoring", message="m"
     )
     assert incident.notify_subscribers is True and update.notify is True
-
-
-def test_a_backfilled_reassignment_cannot_go_before_the_publication_that_followed(
-    manager, developer, components
-):
-    from statusdesk.accounts.roles import Role
-    from statusdesk.accounts.services import ensure_user
-
-    other, _ = ensure_user("second.dev@example.com", role=Role.DEVELOPER)
-    incident = an_incident_assigned_in_the_past(manager, developer, hours=3)
-    services.publish_incident(
-        actor=manager,
-        incident=incident,
-        **publication(components),
-        at=timezone.now() - timedelta(hours=1),
-    )
-    with pytest.raises(RuleViolation, match="before the publication") as refused:
-        services.assign_developer(
-            actor=manager,
-            incident=incident,
-            developer=other,
-            at=timezone.now() - timedelta(hours=2),
-        )
-    assert refused.value.field == "at"
-    services.assign_developer(
-        actor=manager, incident=incident, developer=other, at=timezone.now() - timedelta(minutes=5)
-    )
-
-
-def test_backfill_never_in_the_future(manager):
-    with pytest.raises(RuleViolation, match="future") as refused:
-        a_report(manager, at=timezone.now() + timedelta(hours=1))
-    assert refused.value.field == "at"
-
-
-def test_backfill_never_before_the_previous_step(manager, developer):
-    report = a_report(manager, at=timezone.now() - timedelta(hours=2))
-    with pytest.raises(RuleViolation, match="before the report") as refused:
-        services.confirm_incident(
-            actor=manager,
-            report=report,
-            issue_title="t",
-            issue_description="d",
-            at=timezone.now() - timedelta(hours=3),
-        )
-    assert refused.value.field == "at"
 
 
 def test_backfill_needs_a_time_zone(manager):
