@@ -10,7 +10,8 @@ the display zone's offset (`2026-11-28T09:51:10.123-05:00`), ids are strings.
 
 `Snapshot` (frozen):
 
-- `version: str` — a hash of the content; changes exactly when something public changes.
+- `version: str` — a hash of the content; changes exactly when something shown changes (a
+  day's `seconds`, which grow with the clock, are left out of it).
 - `built_at: datetime` (UTC) — when this content was read from the database.
 - `last_modified: datetime` (UTC, whole seconds) — when this version first appeared (HTTP
   Last-Modified).
@@ -569,7 +570,14 @@ def _version(*parts: Any) -> str:
 
 def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
-        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+        # A day's seconds per status grow with the clock while today lasts; what is shown of a
+        # day (its uptime, worst status, incidents) is in the version, so a rebuild that changes
+        # nothing shown keeps the version (and every ETag and Last-Modified with it).
+        return {
+            name: getattr(value, name)
+            for name in value.__dataclass_fields__
+            if not (isinstance(value, DayCell) and name == "seconds")
+        }
     return str(value)
 
 
