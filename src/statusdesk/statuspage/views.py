@@ -1,9 +1,11 @@
 """The public data: Statuspage's API v2 files, the history feeds and the badge. Public (no login),
-read-only, answered from the snapshot (no database query once it is built)."""
+read-only, answered from the snapshot (no database query once it is built). Exempt from the CSRF
+check, which only guards changes: these views change nothing, and a POST gets 405, not 403."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from statusdesk.statuspage import feeds
@@ -12,6 +14,7 @@ from statusdesk.statuspage.snapshot import API_PATHS, PREFLIGHT_HEADERS, Snapsho
 JSON = "application/json"
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def api_file(request: HttpRequest, name: str) -> HttpResponse:
     """/api/v2/<name>.json, open to every origin (CORS), as Statuspage's."""
@@ -29,11 +32,13 @@ def api_file(request: HttpRequest, name: str) -> HttpResponse:
 
 def preflight() -> HttpResponse:
     response = HttpResponse(status=204)
+    del response["Content-Type"]
     for name, value in PREFLIGHT_HEADERS.items():
         response[name] = value
     return response
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def history_atom(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
@@ -43,6 +48,7 @@ def history_atom(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def history_rss(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
@@ -52,6 +58,7 @@ def history_rss(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def badge(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
