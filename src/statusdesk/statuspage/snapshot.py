@@ -680,7 +680,11 @@ def _with_built_at(snapshot: Snapshot, built_at: datetime) -> Snapshot:
 
 
 def is_stale(pointer: Pointer) -> bool:
-    return timezone.now() - pointer.built_at > STALE_AFTER
+    return seconds_until_stale(pointer) <= 0
+
+
+def seconds_until_stale(pointer: Pointer) -> float:
+    return (pointer.built_at + STALE_AFTER - timezone.now()).total_seconds()
 
 
 def current_snapshot() -> Snapshot:
