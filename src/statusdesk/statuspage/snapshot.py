@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -99,6 +100,8 @@ from statusdesk.statuspage.uptime import (
     uptime_series,
     window_start,
 )
+
+log = logging.getLogger(__name__)
 
 RECENT_INCIDENTS = 50  # incidents.json: the 50 most recent
 RECENTLY_RESOLVED = timedelta(days=7)
@@ -616,11 +619,29 @@ class Rendered:
     content_type: str
 
 
+_trouble_logged = 0.0
+
+
+def _cache_trouble() -> None:
+    """Log that the shared cache failed, at most once a minute (not once per request)."""
+    global _trouble_logged
+    now = time.monotonic()
+    if now - _trouble_logged > 60:
+        _trouble_logged = now
+        log.warning(
+            "the cache does not answer; public answers come from the database", exc_info=True
+        )
+
+
 def current_pointer(*, fresh: bool = False) -> Pointer | None:
     """The current snapshot's version (read from the shared cache at most every 0.1 s)."""
     now = time.monotonic()
     if fresh or _Memo.pointer is None or now - _Memo.checked > VERSION_RECHECK_SECONDS:
-        pointer = _pointer_cache().get(POINTER_KEY)
+        try:
+            pointer = _pointer_cache().get(POINTER_KEY)
+        except Exception:
+            _cache_trouble()
+            pointer = None
         with _memo_lock:
             _Memo.pointer = pointer if isinstance(pointer, Pointer) else None
             _Memo.checked = now
@@ -824,8 +845,18 @@ def cached_response(
     """Answer a public GET from the snapshot: `render(snapshot)` runs once per (version, key);
     ETag, Last-Modified and Cache-Control always; 304 when the client's copy is current. Runs no
     database query once the snapshot is built."""
-    snapshot = current_snapshot()
-    answer = rendered(snapshot, key, render, content_type)
+    try:
+        snapshot = current_snapshot()
+        answer = rendered(snapshot, key, render, content_type)
+        shared = True
+    except Exception:
+        # The shared cache does not answer (Redis down): answer from the database, uncached,
+        # rather than fail (a database fault still raises from here).
+        _cache_trouble()
+        snapshot = build_snapshot()
+        body = render(snapshot)
+        answer = Rendered(body, _etag(body), content_type)
+        shared = False
     last_modified = http_date(snapshot.last_modified)
     response: HttpResponse
     if not_modified(
@@ -849,6 +880,6 @@ def cached_response(
     # Tells the fast path in front of Django (statusdesk.statuspage.fastpath) that this answer
     # is the snapshot's, so it may answer the same request from memory until the next version.
     scope = getattr(request, "scope", None)
-    if isinstance(scope, dict) and "statusdesk.snapshot" in scope:
+    if shared and isinstance(scope, dict) and "statusdesk.snapshot" in scope:
         scope["statusdesk.snapshot"] = snapshot.version
     return response
