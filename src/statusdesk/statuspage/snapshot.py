@@ -53,6 +53,11 @@ keeps the bytes in the cache, and answers with ETag, Last-Modified, Cache-Contro
 matching If-None-Match / If-Modified-Since. `key` names the representation: the path, plus
 whatever else the bytes depend on (`page:/:en`, `page:/incidents?page=2:es`); `vary` names the
 request headers it depends on (`("Accept-Language",)`). A warm request runs no database query.
+The answer is also kept by the ASGI fast path in front of Django (fastpath.py) until the version
+changes, so `render` must depend on the snapshot, `key` and the `vary` headers only: never on the
+signed-in user, a cookie, a session or a CSRF token (an answer that sets a cookie or varies on
+Cookie is not kept, but is still cached by key). `published_incident()` runs queries: call it
+inside `render`, so it runs once per version.
 
 Rebuilding: `rebuild_snapshot()` (the reaction to every event that changes public data, see
 reactions.py, and every few minutes, for today's uptime) reads the database and stores a new
