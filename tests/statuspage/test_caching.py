@@ -172,6 +172,10 @@ def test_only_reading_is_allowed(components: list[Component]) -> None:
     missing = client.get("/api/v2/nothing.json")
     assert missing.status_code == 404
     assert missing["Content-Type"].startswith("application/json")
+    refusal = json.loads(missing.content)
+    assert refusal["field"] == "path"
+    assert "/api/v2/nothing.json" in refusal["detail"]
+    assert "/api/v2/summary.json" in refusal["detail"]
 
 
 # --- rebuilt after each committed change (the reaction) -------------------------------------
