@@ -124,3 +124,13 @@ def an_incident_assigned_in_the_past(manager: User, developer: User, *, hours: f
     return services.assign_developer(
         actor=manager, incident=incident, developer=developer.email, at=start
     )
+
+
+def a_dismissed_report(manager: User, *, reason: str, **report: Any) -> Report:
+    filed = a_report(manager, **report)
+    return services.dismiss_report(actor=manager, report=filed, reason=reason)
+
+
+def an_update(manager: User, incident: Incident, **overrides: Any) -> Any:
+    """A public update: monitoring, with a message, unless told otherwise."""
+    return services.post_update(actor=manager, incident=incident, **update_fields(**overrides))
