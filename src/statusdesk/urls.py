@@ -22,6 +22,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("rules/", rules_page, name="rules"),
     path("api/v1/", api.urls),
+    # The public side: the status page, the Incidents Page and incident pages, Statuspage's
+    # /api/v2/ files, the history feeds, the badge.
+    path("", include("statusdesk.statuspage.urls")),
     path("admin/", admin.site.urls),
     # The public pages' language switcher: a cookie only, so no CSRF token (the pages are cached).
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
@@ -31,5 +34,4 @@ urlpatterns = [
     re_path(
         r"^(?P<old>(?:reports/.*|incidents/|incidents/\d+/.*|login/|logout/))$", moved_to_manage
     ),
-    path("", include("statusdesk.statuspage.urls")),
 ]

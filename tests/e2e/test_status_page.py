@@ -107,9 +107,9 @@ def test_public_pages_on_desktop_and_phone_in_both_languages_have_no_serious_axe
     watch = ConsoleWatch(context, base)
     page = context.new_page()
     try:
-        for path in pages.values():
+        for path in reversed(pages.values()):
             page.goto(base + path)
-        page.locator(".sp-day").last.focus()
+        page.locator(".sp-day").last.focus()  # the status page, last
     finally:
         context.close()
     assert not watch.problems, "\n".join(watch.problems)
@@ -167,15 +167,15 @@ def test_a_day_of_the_uptime_bar_shows_its_details_on_focus_arrows_and_tap(
     page.set_default_timeout(15_000)
     try:
         page.goto(base + reverse("statuspage:status_page"))
-        mailing = page.get_by_test_id("component").filter(has_text="Mailing")
-        days = mailing.locator(".sp-day")
+        scanning = page.get_by_test_id("component").filter(has_text="Scanning")
+        days = scanning.locator(".sp-day")
         shown = [d for d in days.all() if d.is_visible()]
         assert len(shown) == 30
-        three_days_ago = shown[-4]
-        three_days_ago.tap()
-        assert _shown(three_days_ago.locator(".sp-tip"))
-        expect(three_days_ago.locator(".sp-tip")).to_contain_text("Delayed e-mail notifications")
-        box = three_days_ago.locator(".sp-tip").bounding_box()
+        today = shown[-1]
+        today.tap()
+        assert _shown(today.locator(".sp-tip"))
+        expect(today.locator(".sp-tip")).to_contain_text("Scans wait in the queue")
+        box = today.locator(".sp-tip").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
         shoot(page, screenshots / "status-tip-phone.png")
     finally:

@@ -10,11 +10,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from statusdesk.accounts.models import User
 from statusdesk.incidents.models import Component, Incident
 from statusdesk.statuspage.published import INCIDENTS_PAGE_SIZE
-from tests.factories import SECRETS, a_past_incident
+from statusdesk.statuspage.snapshot import current_snapshot
+from tests.factories import SECRETS, a_past_incident, a_status_page_history
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(manager: User, developer: User, components: list[Component]) -> dict[str, Incident]:
+    return a_status_page_history(manager, developer, components)
+
 
 STATUS = reverse("statuspage:status_page")
 HISTORY = reverse("statuspage:incidents")
@@ -67,9 +75,9 @@ def test_every_component_has_ninety_days_of_uptime_with_words_not_only_colour(
         days = re.findall(r'<button type="button" class="sp-day', bar)
         assert len(days) == 90
         assert bar.count('tabindex="0"') == 1  # one Tab stop per bar
-    mailing = html.split(">Mailing<", 1)[1].split("</li>", 1)[0]
-    assert "Delayed e-mail notifications" in mailing  # the day it happened says so
-    assert "No data" in mailing or "No incidents" in mailing
+    scanning = html.split('<h3 class="sp-component-name">Scanning<', 1)[1].split("</li>", 1)[0]
+    assert "Scans wait in the queue" in scanning  # the day it happened says so
+    assert "No data" in scanning  # before the component existed
     # Every status in words beside its colour and icon.
     icon = '<span class="sp-icon" aria-hidden="true"></span>'
     assert f'<span class="sp-status tone-ok">{icon}Operational' in html
@@ -217,9 +225,50 @@ def test_the_switcher_returns_to_the_same_page(client: Client, history: Any) -> 
 def test_the_incidents_page_and_an_incident_read_a_bounded_number_of_rows(
     client: Client, history: dict[str, Incident], django_assert_max_num_queries: Any
 ) -> None:
+    current_snapshot()  # built once per change by the worker, not by these pages
     with django_assert_max_num_queries(12):
         client.get(HISTORY)
     with django_assert_max_num_queries(12):
         client.get(f"{HISTORY}?component=1&severity=partial_outage&page=1")
     with django_assert_max_num_queries(12):
         client.get(reverse("statuspage:incident", args=[history["active"].pk]))
+
+
+def test_a_warm_page_runs_no_query_and_answers_304_to_a_browser_that_has_it(
+    client: Client, history: dict[str, Incident], django_assert_num_queries: Any
+) -> None:
+    for path in (STATUS, HISTORY, reverse("statuspage:incident", args=[history["recent"].pk])):
+        first = client.get(path)
+        assert first.status_code == 200 and first["ETag"]
+        with django_assert_num_queries(0):
+            again = client.get(path)
+        assert again.content == first.content
+        with django_assert_num_queries(0):
+            cached = client.get(path, headers={"If-None-Match": first["ETag"]})
+        assert cached.status_code == 304
+    # Each language is its own answer, with its own ETag.
+    spanish = client.get(STATUS, headers={"Accept-Language": "es"})
+    assert spanish["ETag"] != client.get(STATUS)["ETag"]
+    assert "Historial de incidentes" in spanish.content.decode()
+
+
+def test_a_change_shows_on_the_pages_at_once(
+    client: Client,
+    history: dict[str, Incident],
+    manager: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from statusdesk.incidents import services
+
+    before = client.get(STATUS)
+    with django_capture_on_commit_callbacks(execute=True):  # the rebuild runs after the commit
+        services.resolve_incident(
+            actor=manager,
+            incident=history["active"],
+            message="Resolved.\nScans run normally again.",
+        )
+    after = client.get(STATUS, headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200
+    html = after.content.decode()
+    assert "All Systems Operational" in html
+    assert "Active incidents" not in html

@@ -18,6 +18,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from statusdesk.statuspage.snapshot import IncidentDetails, Snapshot
+
 # Component status → tone.
 COMPONENT_TONE = {
     "operational": "ok",
@@ -61,12 +63,6 @@ IMPACT_WORDS: dict[str, Promise] = {
     "major": _("Partial outage"),
     "critical": _("Major outage"),
 }
-SEVERITY_IMPACT = {
-    "major_outage": "critical",
-    "partial_outage": "major",
-    "degraded_performance": "minor",
-    "operational": "none",
-}
 
 INCIDENT_WORDS: dict[str, Promise] = {
     "investigating": _("Investigating"),
@@ -99,20 +95,15 @@ def moment(value: Any) -> datetime | None:
 class UptimeDay:
     day: date
     uptime: float | None  # None: no data (before the component existed)
+    worst: str | None  # the most serious status of the component that day
     incidents: list[dict[str, Any]]
 
     @property
     def tone(self) -> str:
-        """The day's colour: the worst impact of its incidents; green without any."""
+        """The day's colour: the most serious status the component had that day."""
         if self.uptime is None:
             return "none"
-        worst = "none"
-        order = ["none", "minor", "major", "critical"]
-        for incident in self.incidents:
-            impact = incident.get("impact", "none")
-            if impact in order and order.index(impact) > order.index(worst):
-                worst = impact
-        return IMPACT_TONE[worst]
+        return COMPONENT_TONE.get(self.worst or "operational", "ok")
 
     @property
     def uptime_text(self) -> str:
@@ -148,27 +139,32 @@ class ComponentRow:
         return _percent(self.uptime)
 
 
-def component_rows(snapshot: dict[str, Any]) -> list[ComponentRow]:
-    uptime = snapshot.get("uptime") or {}
+def component_rows(snapshot: Snapshot) -> list[ComponentRow]:
+    """Every component in its order on the page, with its uptime days (oldest first)."""
     rows = []
-    for c in sorted(
-        snapshot.get("components") or [], key=lambda c: (c.get("position", 0), c["name"])
-    ):
-        history = uptime.get(str(c["id"])) or {}
+    for c in snapshot.components:
+        key = str(c["id"])
+        cells = snapshot.uptime.get(key, [])
+        details = snapshot.component_details.get(key)
         days = [
             UptimeDay(
-                date.fromisoformat(d["date"]), d.get("uptime"), list(d.get("incidents") or [])
+                day=cell.day,
+                uptime=cell.uptime,
+                worst=cell.worst,
+                incidents=[
+                    {"id": i.id, "name": i.name, "impact": i.impact} for i in cell.incidents
+                ],
             )
-            for d in history.get("days") or []
+            for cell in cells
         ]
         rows.append(
             ComponentRow(
-                id=str(c["id"]),
+                id=key,
                 name=c["name"],
                 status=c["status"],
                 description=c.get("description") or "",
                 days=days,
-                uptime=history.get("uptime"),
+                uptime=details.uptime if details else None,
             )
         )
     return rows
@@ -218,7 +214,8 @@ class PublicIncident:
         return self.status == "resolved"
 
 
-def incident_from_snapshot(data: dict[str, Any]) -> PublicIncident:
+def incident_from_snapshot(data: dict[str, Any], details: IncidentDetails | None) -> PublicIncident:
+    """A Statuspage incident object of the snapshot, with the details the HTML shows besides."""
     updates = [
         PublicUpdate(
             status=u["status"],
@@ -243,31 +240,50 @@ def incident_from_snapshot(data: dict[str, Any]) -> PublicIncident:
         impact=data.get("impact") or "none",
         started_at=moment(data.get("started_at") or data.get("created_at")),
         resolved_at=moment(data.get("resolved_at")),
-        workaround=data.get("workaround") or "",
-        workaround_url=data.get("workaround_url") or "",
+        workaround=details.workaround if details else "",
+        workaround_url=details.workaround_url if details else "",
         updates=updates,
-        components=[{"id": str(c["id"]), "name": c["name"]} for c in data.get("components") or []],
+        components=[
+            {
+                "id": str(c["id"]),
+                "name": c["name"],
+                "status": c["status"],
+                "words": component_words(c["status"]),
+                "tone": COMPONENT_TONE.get(c["status"], "ok"),
+            }
+            for c in data.get("components") or []
+        ],
     )
 
 
-def status_page_context(snapshot: dict[str, Any]) -> dict[str, Any]:
+def status_page_context(snapshot: Snapshot) -> dict[str, Any]:
     """The status page from a snapshot: banner, components with their uptime, active incidents,
     the last 7 days of resolved ones."""
-    status = snapshot.get("status") or {
-        "indicator": "none",
-        "description": "All Systems Operational",
-    }
+    status = snapshot.status
     rows = component_rows(snapshot)
     days = max((len(r.days) for r in rows), default=0)
     return {
-        "page": snapshot.get("page") or {},
-        "updated_at": moment((snapshot.get("page") or {}).get("updated_at")),
+        "updated_at": moment(snapshot.page.get("updated_at")),
         "indicator": status.get("indicator", "none"),
         "banner_tone": INDICATOR_TONE.get(status.get("indicator", "none"), "ok"),
         "banner_words": description_words(status.get("description", "")),
         "components": rows,
         "uptime_days": days,
-        "active": [incident_from_snapshot(i) for i in snapshot.get("incidents") or []],
-        "resolved": [incident_from_snapshot(i) for i in snapshot.get("resolved_incidents") or []],
+        "active": [
+            incident_from_snapshot(i, snapshot.details.get(str(i["id"])))
+            for i in snapshot.unresolved
+        ],
+        "resolved": [
+            incident_from_snapshot(i, snapshot.details.get(str(i["id"])))
+            for i in snapshot.recent_resolved
+        ],
         "legend": [(COMPONENT_TONE[s], words) for s, words in COMPONENT_WORDS.items()],
     }
+
+
+def snapshot_incident(snapshot: Snapshot, pk: int) -> dict[str, Any] | None:
+    """One incident of the snapshot's lists, or None when it is older than they reach."""
+    for incident in (*snapshot.unresolved, *snapshot.recent_resolved, *snapshot.incidents):
+        if str(incident["id"]) == str(pk):
+            return incident
+    return None

@@ -25,17 +25,10 @@ from statusdesk.incidents.models import (
     IncidentUpdate,
     Severity,
 )
+from statusdesk.statuspage.shapes import IMPACT_OF_SEVERITY
 
 # The Incidents Page shows this many incidents a page.
 INCIDENTS_PAGE_SIZE = 25
-
-# Severity (R5) → Statuspage's incident impact.
-IMPACT = {
-    Severity.MAJOR_OUTAGE: "critical",
-    Severity.PARTIAL_OUTAGE: "major",
-    Severity.DEGRADED_PERFORMANCE: "minor",
-    Severity.OPERATIONAL: "none",
-}
 
 
 def published_incidents() -> QuerySet[Incident]:
@@ -154,7 +147,7 @@ def as_public(incident: Incident, updates: list[IncidentUpdate] | None = None) -
         id=str(incident.pk),
         name=incident.name,
         status=incident.status,
-        impact=IMPACT.get(incident.severity, "none"),  # type: ignore[call-overload]
+        impact=IMPACT_OF_SEVERITY.get(incident.severity, "none"),
         started_at=incident.published_at,
         resolved_at=incident.resolved_at,
         workaround=incident.workaround,

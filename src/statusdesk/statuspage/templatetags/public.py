@@ -13,6 +13,7 @@ from typing import Any
 from django import template
 from django.utils import dateformat
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -72,10 +73,12 @@ def month_text(value: datetime | date | None) -> str:
 
 @register.simple_tag(takes_context=True)
 def page_query(context: dict[str, Any], number: int) -> str:
-    """`?component=3&page=2`: the same list (its filters kept) at page `number`."""
-    params = context["request"].GET.copy()
-    params["page"] = number
-    return f"?{params.urlencode()}"
+    """`?component=3&page=2`: the same list (its filters, as the view read them) at page
+    `number`."""
+    params = {k: v for k, v in context.get("query", {}).items() if k != "page"}
+    if number > 1:
+        params["page"] = str(number)
+    return f"?{urlencode(params)}" if params else "?"
 
 
 @register.filter

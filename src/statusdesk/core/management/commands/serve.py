@@ -38,6 +38,13 @@ class Command(BaseCommand):
             "--with-worker", action="store_true", help="also run the Huey worker process"
         )
         parser.add_argument("--workers", type=int, default=1, help="web worker processes")
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            default=os.environ.get("STATUSDESK_ACCESS_LOG", "") in {"1", "true", "yes", "on"},
+            help="log every request (off by default: a line per request costs a quarter of the "
+            "throughput of the public answers; a reverse proxy's log serves better)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -65,6 +72,7 @@ class Command(BaseCommand):
                 port=options["port"],
                 workers=options["workers"],
                 log_level="info",
+                access_log=options["access_log"],
                 lifespan="off",
                 # The client's address is the connection's; a proxy's header counts only where
                 # STATUSDESK_CLIENT_IP_HEADER (and STATUSDESK_SECURE) say so.
