@@ -19,10 +19,8 @@ def test_the_console_links_to_the_public_pages(
 ) -> None:
     """'Published on the status page' is something a manager can click."""
     dashboard = manager_client.get(reverse("dashboard")).content.decode()
-    assert (
-        f'href="{reverse("statuspage:status_page")}" hx-boost="false" data-testid="status-page-link"'
-        in dashboard
-    )
+    status_page = reverse("statuspage:status_page")
+    assert f'href="{status_page}" hx-boost="false" data-testid="status-page-link"' in dashboard
     public = reverse("statuspage:incident", args=[published.pk])
     page = manager_client.get(reverse("incident_detail", args=[published.pk])).content.decode()
     assert f'href="{public}" hx-boost="false" data-testid="public-page-link"' in page
