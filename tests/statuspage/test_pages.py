@@ -156,7 +156,11 @@ def test_unpublished_and_unknown_incidents_do_not_exist_for_the_public(
     for incident in (history["draft"], history["assigned_draft"]):
         response = client.get(reverse("statuspage:incident", args=[incident.pk]))
         assert response.status_code == 404
-    assert client.get(reverse("statuspage:incident", args=[99999])).status_code == 404
+    response = client.get(reverse("statuspage:incident", args=[99999]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "There is no such incident" in html  # the public look, not the console's
+    assert reverse("dashboard") not in html
 
 
 def test_no_public_page_ever_shows_a_report_an_issue_a_draft_or_a_person(

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_safe
@@ -122,7 +123,7 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     snapshot = current_snapshot()
     recent = snapshot_incident(snapshot, pk)
     if recent is None and not published.published_incidents().filter(pk=pk).exists():
-        raise Http404("no such incident")
+        return _not_found(request)
     path = request.path
 
     def context(snapshot: Snapshot) -> dict[str, Any]:
@@ -135,6 +136,23 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
         return {"nav": "incidents", "incident": incident}
 
     return _page(request, path, path, "statuspage/incident_page.html", context)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    """404 in the public pages' look (not the console's), in the visitor's language."""
+    context = {
+        "page_name": settings.STATUSDESK_PAGE_NAME,
+        "page_logo_url": settings.STATUSDESK_PAGE_LOGO_URL,
+        "here": request.path,
+        "nav": "incidents",
+    }
+    response = HttpResponse(
+        render_to_string("statuspage/not_found.html", context, request=request),
+        content_type=HTML,
+        status=404,
+    )
+    patch_vary_headers(response, LANGUAGE_VARY)
+    return response
 
 
 def _older(pk: int) -> Any:
