@@ -35,7 +35,8 @@ MAX_ANSWERS = 2000
 # Request headers that change an answer whatever its Vary says: the host (Django refuses a host
 # it does not serve) and the scheme a TLS-terminating proxy reports (HSTS).
 ALWAYS_KEYED = (b"host", b"x-forwarded-proto")
-DROPPED_ON_304 = {b"content-type", b"content-length"}
+# A 304 as Django makes it: no Content-Type, and a Content-Length of 0.
+DROPPED_ON_304 = {b"content-type"}
 # How long a request waits for the same request already with Django before going there itself.
 INFLIGHT_WAIT = 5.0
 
@@ -141,7 +142,11 @@ class SnapshotFastPath:
                 if_modified_since.decode("latin-1") if if_modified_since is not None else None
             ),
         ):
-            kept = [(k, v) for k, v in answer.headers if k.lower() not in DROPPED_ON_304]
+            kept = [
+                (k, b"0" if k.lower() == b"content-length" else v)
+                for k, v in answer.headers
+                if k.lower() not in DROPPED_ON_304
+            ]
             await send({"type": "http.response.start", "status": 304, "headers": kept})
             await send({"type": "http.response.body", "body": b""})
             return

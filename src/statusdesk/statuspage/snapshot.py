@@ -10,7 +10,8 @@ the display zone's offset (`2026-11-28T09:51:10.123-05:00`), ids are strings.
 
 `Snapshot` (frozen):
 
-- `version: str` — a hash of the content; changes exactly when something public changes.
+- `version: str` — a hash of the content; changes exactly when something shown changes (a
+  day's `seconds`, which grow with the clock, are left out of it).
 - `built_at: datetime` (UTC) — when this content was read from the database.
 - `last_modified: datetime` (UTC, whole seconds) — when this version first appeared (HTTP
   Last-Modified).
@@ -109,7 +110,7 @@ STALE_AFTER = timedelta(minutes=15)
 # a change is visible at once; asking again costs a 304 from the snapshot (docs/statuspage.md).
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 # How long a rendered representation stays in the cache (old versions are never asked for again).
-RENDER_TIMEOUT = 24 * 60 * 60
+RENDER_TIMEOUT = 60 * 60
 # How long a process trusts the version it last read from the shared cache.
 VERSION_RECHECK_SECONDS = 0.1
 # A cold cache: one process builds; the others wait this long for it, then build themselves.
@@ -569,7 +570,14 @@ def _version(*parts: Any) -> str:
 
 def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
-        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+        # A day's seconds per status grow with the clock while today lasts; what is shown of a
+        # day (its uptime, worst status, incidents) is in the version, so a rebuild that changes
+        # nothing shown keeps the version (and every ETag and Last-Modified with it).
+        return {
+            name: getattr(value, name)
+            for name in value.__dataclass_fields__
+            if not (isinstance(value, DayCell) and name == "seconds")
+        }
     return str(value)
 
 
