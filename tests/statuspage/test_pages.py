@@ -276,3 +276,14 @@ def test_a_change_shows_on_the_pages_at_once(
     html = after.content.decode()
     assert "All Systems Operational" in html
     assert "Active incidents" not in html
+
+
+def test_only_the_pages_vary_on_the_language(client: Client, history: Any) -> None:
+    """The JSON, feeds and badge are the same in every language: no Vary on it, so caches in front
+    of them (the fast path's included) keep one answer, whatever the browser's languages."""
+    for path in ("/api/v2/summary.json", "/history.atom", "/badge.svg"):
+        response = client.get(path, headers={"Accept-Language": "es"})
+        assert "accept-language" not in response.get("Vary", "").lower(), path
+        assert "Content-Language" not in response
+    page = client.get(STATUS, headers={"Accept-Language": "es"})
+    assert page["Content-Language"] == "es"
