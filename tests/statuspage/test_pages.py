@@ -288,3 +288,15 @@ def test_only_the_pages_vary_on_the_language(client: Client, history: Any) -> No
         assert "Content-Language" not in response
     page = client.get(STATUS, headers={"Accept-Language": "es"})
     assert page["Content-Language"] == "es"
+
+
+def test_the_page_shows_its_name_or_its_logo(client: Client, settings: Any, history: Any) -> None:
+    html = _html(client, STATUS)
+    assert f'<span class="sp-name">{settings.STATUSDESK_PAGE_NAME}</span>' in html
+    settings.STATUSDESK_PAGE_LOGO_URL = "/static/logo.svg"
+    client.cookies.clear()
+    html = _html(client, HISTORY)  # rendered anew: another address
+    assert (
+        f'<img class="sp-logo" src="/static/logo.svg" alt="{settings.STATUSDESK_PAGE_NAME}">'
+        in html
+    )
