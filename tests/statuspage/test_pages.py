@@ -300,3 +300,30 @@ def test_the_page_shows_its_name_or_its_logo(client: Client, settings: Any, hist
         f'<img class="sp-logo" src="/static/logo.svg" alt="{settings.STATUSDESK_PAGE_NAME}">'
         in html
     )
+
+
+def test_the_fast_path_keeps_each_language_of_a_page(history: Any) -> None:
+    """The pages vary on the language cookie and Accept-Language: the fast path in front of Django
+    keeps one answer per language, whatever other cookies (a session) a visitor has."""
+    from statusdesk.statuspage.fastpath import SnapshotFastPath
+    from statusdesk.statuspage.snapshot import rebuild_snapshot
+    from tests.statuspage.test_fastpath import CountingDjango, call
+
+    rebuild_snapshot()
+    django = CountingDjango()
+    fast = SnapshotFastPath(django)
+    english = call(fast, STATUS)
+    assert english[0] == 200 and "Partial System Outage" in english[2].decode()
+    assert call(fast, STATUS) == english
+    assert call(fast, STATUS, headers={"Cookie": "other=1; another=2"}) == english
+    assert django.calls == 1
+    spanish = call(fast, STATUS, headers={"Cookie": "django_language=es; other=1"})
+    assert "Interrupción parcial del sistema" in spanish[2].decode()
+    assert django.calls == 2
+    assert call(fast, STATUS, headers={"Cookie": "django_language=es"}) == spanish
+    assert django.calls == 2
+    by_header = call(fast, STATUS, headers={"Accept-Language": "es"})
+    assert by_header[2] == spanish[2]
+    assert django.calls == 3  # another variant, made once
+    assert call(fast, STATUS, headers={"Accept-Language": "es"}) == by_header
+    assert django.calls == 3

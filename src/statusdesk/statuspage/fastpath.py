@@ -9,7 +9,10 @@ the snapshot's version changes, the same request (same method, host, scheme, pat
 values of the headers the answer varies on) is answered from memory, 304 included, without
 entering Django. Anything else, and anything not yet seen, goes to Django.
 
-It never keeps an answer that sets a cookie or varies on cookies, nor one whose version is no
+An answer that varies on cookies (the HTML pages: their language comes from the switcher's
+cookie or Accept-Language) is kept per value of the language cookie alone: `cached_response` makes
+one answer per key for every visitor, and the only cookie a key depends on is the language's.
+It never keeps an answer that sets a cookie, nor one whose version is no
 longer current, and it forgets every answer when the version changes (checked at most every
 0.1 s against the shared cache, so a change shows here within that time of being stored).
 """
@@ -21,6 +24,9 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from django.conf import settings
+from django.http.cookie import parse_cookie
 
 from statusdesk.statuspage import snapshot
 
@@ -126,7 +132,7 @@ class SnapshotFastPath:
         if found is None:
             return None
         vary, variants = found
-        return variants.get(tuple(headers.get(name) for name in vary))
+        return variants.get(_variant(vary, headers))
 
     # --- answering from memory -----------------------------------------------------------
 
@@ -187,7 +193,7 @@ class SnapshotFastPath:
         vary = tuple(
             sorted({v.strip().lower().encode() for v in vary_header.split(",") if v.strip()})
         )
-        if b"cookie" in vary or b"*" in vary:
+        if b"*" in vary:
             return
         etag = _header(answer_headers, b"etag")
         last_modified = _header(answer_headers, b"last-modified")
@@ -206,9 +212,24 @@ class SnapshotFastPath:
         known_vary, variants = self.answers.get(base, (vary, {}))
         if known_vary != vary:
             variants = {}
-        variants[tuple(headers.get(name) for name in vary)] = answer
+        variants[_variant(vary, headers)] = answer
         self.answers[base] = (vary, variants)
         self.count += 1
+
+
+def _variant(vary: tuple[bytes, ...], headers: dict[bytes, bytes]) -> tuple[Any, ...]:
+    """The values of the request headers an answer varies on; of Cookie, the language cookie's
+    value only (the one cookie an answer of `cached_response` can depend on)."""
+    return tuple(
+        _language_cookie(headers) if name == b"cookie" else headers.get(name) for name in vary
+    )
+
+
+def _language_cookie(headers: dict[bytes, bytes]) -> str | None:
+    raw = headers.get(b"cookie")
+    if not raw:
+        return None
+    return parse_cookie(raw.decode("latin-1")).get(settings.LANGUAGE_COOKIE_NAME)
 
 
 def _lowered(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
