@@ -342,3 +342,20 @@ def test_a_rolled_back_step_rebuilds_nothing(
     with pytest.raises(RuleViolation):
         component_services.add_component(actor=None, name="")
     assert summary(client) == warm
+
+
+def test_a_cache_that_does_not_answer_still_gets_an_answer(
+    client: Client, manager: User, developer: User, components: list[Component], settings: Any
+) -> None:
+    incident = a_published_incident(manager, developer, components)
+    # Redis down: nothing listens on port 9.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+    response = client.get("/api/v2/summary.json")
+    assert response.status_code == 200
+    assert [i["id"] for i in json.loads(response.content)["incidents"]] == [str(incident.pk)]
+    assert client.get("/badge.svg").status_code == 200

@@ -8,6 +8,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from statusdesk.accounts.models import User
+from statusdesk.incidents import services
+from statusdesk.incidents.models import Component
+from statusdesk.statuspage.snapshot import rebuild_snapshot
 from statusdesk.statuspage.uptime import (
     DOWN_WEIGHT,
     IncidentSpan,
@@ -15,6 +19,7 @@ from statusdesk.statuspage.uptime import (
     uptime_series,
     window_start,
 )
+from tests.factories import a_published_incident
 
 ZONE = timezone(timedelta(hours=-5), "UTC-5")
 # 15:00 in UTC-5 on 2026-11-20: today is 15 hours old.
@@ -192,3 +197,31 @@ def test_a_future_component_has_no_data_at_all(zone: timezone) -> None:
         changes=[],
     )
     assert all(cell.uptime is None for cell in cells)
+
+
+# --- from the event log, through the snapshot ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_snapshot_reads_uptime_from_the_component_events(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    incident = a_published_incident(manager, developer, components)
+    services.resolve_incident(actor=manager, incident=incident, message="Resolved.")
+    snapshot = rebuild_snapshot()
+    assert snapshot is not None
+    platform = snapshot.uptime[str(components[0].pk)]
+    docs = snapshot.uptime[str(components[2].pk)]
+    assert len(platform) == 90
+    # The components were added today: no data before.
+    assert all(cell.uptime is None for cell in platform[:-1])
+    today = platform[-1]
+    assert today.worst == "partial_outage"
+    assert [i.id for i in today.incidents] == [str(incident.pk)]
+    assert today.incidents[0].impact == "major"
+    assert today.uptime is not None and today.uptime < 100.0
+    assert set(today.seconds) == {"operational", "partial_outage"}
+    assert docs[-1].uptime == 100.0 and docs[-1].incidents == ()
+    details = snapshot.component_details[str(components[0].pk)]
+    assert details.uptime == today.uptime
+    assert details.code_name == "Integrates"

@@ -11,7 +11,7 @@ entering Django. Anything else, and anything not yet seen, goes to Django.
 
 An answer that varies on cookies (the HTML pages: their language comes from the switcher's
 cookie or Accept-Language) is kept per value of the language cookie alone: `cached_response` makes
-one answer per key for every visitor, and the only cookie a key depends on is the language's.
+one answer per key for every visitor, and the only cookie a key may depend on is the language's.
 It never keeps an answer that sets a cookie, nor one whose version is no
 longer current, and it forgets every answer when the version changes (checked at most every
 0.1 s against the shared cache, so a change shows here within that time of being stored).
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +39,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # How many answers one version keeps (pages × languages × query strings); beyond, Django answers.
 MAX_ANSWERS = 2000
-# Request headers that change an answer whatever its Vary says: the host (Django refuses a host
-# it does not serve) and the scheme a TLS-terminating proxy reports (HSTS).
-ALWAYS_KEYED = (b"host", b"x-forwarded-proto")
 # A 304 as Django makes it: no Content-Type, and a Content-Length of 0.
 DROPPED_ON_304 = {b"content-type"}
 # How long a request waits for the same request already with Django before going there itself.
@@ -52,6 +50,7 @@ class Answer:
     version: str
     vary: tuple[bytes, ...]
     headers: list[tuple[bytes, bytes]]
+    headers_304: list[tuple[bytes, bytes]]
     body: bytes
     etag: str
     last_modified: str
@@ -68,6 +67,8 @@ class SnapshotFastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.version: str | None = None
+        self.pointer: snapshot.Pointer | None = None
+        self.stale_at = 0.0
         # base key → (the names the answer varies on, {their values: answer})
         self.answers: dict[tuple[Any, ...], tuple[tuple[bytes, ...], dict[tuple[Any, ...], Answer]]]
         self.answers = {}
@@ -79,26 +80,45 @@ class SnapshotFastPath:
             await self.app(scope, receive, send)
             return
         current = self._current_version()
-        headers = dict(_lowered(scope["headers"]))
-        base = self._base_key(scope, headers)
+        # One pass over the request's headers (ASGI gives their names in lower case).
+        host = forwarded = if_none_match = if_modified_since = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+            elif name == b"x-forwarded-proto":
+                forwarded = value
+            elif name == b"if-none-match":
+                if_none_match = value
+            elif name == b"if-modified-since":
+                if_modified_since = value
+        # The request's key: besides the path and query, the host (Django refuses a host it does
+        # not serve) and the scheme, as the connection or a TLS-terminating proxy says (HSTS).
+        base = (
+            scope.get("scheme"),
+            scope.get("root_path", ""),
+            scope["path"],
+            scope.get("query_string", b""),
+            host,
+            forwarded,
+        )
         if current is not None:
-            answer = self._find(base, headers)
+            answer = self._find(base, scope)
             if answer is None and base in self.inflight:
                 # Single flight: the crowd's first request is with Django; the rest wait for its
                 # answer instead of all entering Django at once.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self.inflight[base]), INFLIGHT_WAIT)
-                answer = self._find(base, headers)
+                answer = self._find(base, scope)
             if answer is not None and answer.version == current:
-                await self._answer(answer, headers, send)
+                await self._answer(answer, if_none_match, if_modified_since, send)
                 return
         if current is None or base in self.inflight:
-            await self._through_django(scope, receive, send, base, headers)
+            await self._through_django(scope, receive, send, base)
             return
         done = asyncio.get_running_loop().create_future()
         self.inflight[base] = done
         try:
-            await self._through_django(scope, receive, send, base, headers)
+            await self._through_django(scope, receive, send, base)
         finally:
             del self.inflight[base]
             done.set_result(None)
@@ -106,40 +126,38 @@ class SnapshotFastPath:
     # --- the current version -------------------------------------------------------------
 
     def _current_version(self) -> str | None:
-        pointer = snapshot.current_pointer()
-        if pointer is None or snapshot.is_stale(pointer):
-            return None  # Django builds it (once)
-        if pointer.version != self.version:
-            self.version = pointer.version
-            self.answers = {}
-            self.count = 0
+        """The current version (None: no snapshot, or a stale one, which Django rebuilds)."""
+        pointer = snapshot.current_pointer()  # re-read from the cache at most every 0.1 s
+        if pointer is not self.pointer:
+            self.pointer = pointer
+            if pointer is not None and pointer.version != self.version:
+                self.version = pointer.version
+                self.answers = {}
+                self.count = 0
+            self.stale_at = (
+                time.monotonic() + snapshot.seconds_until_stale(pointer) if pointer else 0.0
+            )
+        if pointer is None or time.monotonic() >= self.stale_at:
+            return None
         return pointer.version
 
     # --- keys ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _base_key(scope: Scope, headers: dict[bytes, bytes]) -> tuple[Any, ...]:
-        return (
-            scope.get("scheme"),
-            scope.get("root_path", ""),
-            scope["path"],
-            scope.get("query_string", b""),
-            *(headers.get(name) for name in ALWAYS_KEYED),
-        )
-
-    def _find(self, base: tuple[Any, ...], headers: dict[bytes, bytes]) -> Answer | None:
+    def _find(self, base: tuple[Any, ...], scope: Scope) -> Answer | None:
         found = self.answers.get(base)
         if found is None:
             return None
         vary, variants = found
-        return variants.get(_variant(vary, headers))
+        if not vary:
+            return variants.get(())
+        return variants.get(_values(scope, vary))
 
     # --- answering from memory -----------------------------------------------------------
 
     @staticmethod
-    async def _answer(answer: Answer, headers: dict[bytes, bytes], send: Send) -> None:
-        if_none_match = headers.get(b"if-none-match")
-        if_modified_since = headers.get(b"if-modified-since")
+    async def _answer(
+        answer: Answer, if_none_match: bytes | None, if_modified_since: bytes | None, send: Send
+    ) -> None:
         if (if_none_match is not None or if_modified_since is not None) and snapshot.not_modified(
             etag=answer.etag,
             last_modified=answer.last_modified,
@@ -148,12 +166,9 @@ class SnapshotFastPath:
                 if_modified_since.decode("latin-1") if if_modified_since is not None else None
             ),
         ):
-            kept = [
-                (k, b"0" if k.lower() == b"content-length" else v)
-                for k, v in answer.headers
-                if k.lower() not in DROPPED_ON_304
-            ]
-            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send(
+                {"type": "http.response.start", "status": 304, "headers": answer.headers_304}
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
@@ -167,7 +182,6 @@ class SnapshotFastPath:
         receive: Receive,
         send: Send,
         base: tuple[Any, ...],
-        headers: dict[bytes, bytes],
     ) -> None:
         scope = dict(scope)
         scope["statusdesk.snapshot"] = None  # cached_response writes its version here
@@ -205,6 +219,11 @@ class SnapshotFastPath:
             version=version,
             vary=vary,
             headers=answer_headers,
+            headers_304=[
+                (k, b"0" if k.lower() == b"content-length" else v)
+                for k, v in answer_headers
+                if k.lower() not in DROPPED_ON_304
+            ],
             body=b"".join(body),
             etag=etag.decode("latin-1"),
             last_modified=last_modified.decode("latin-1"),
@@ -212,25 +231,29 @@ class SnapshotFastPath:
         known_vary, variants = self.answers.get(base, (vary, {}))
         if known_vary != vary:
             variants = {}
-        variants[_variant(vary, headers)] = answer
+        variants[_values(scope, vary)] = answer
         self.answers[base] = (vary, variants)
         self.count += 1
 
 
-def _variant(vary: tuple[bytes, ...], headers: dict[bytes, bytes]) -> tuple[Any, ...]:
-    """The values of the request headers an answer varies on; of Cookie, the language cookie's
-    value only (the one cookie an answer of `cached_response` can depend on)."""
+def _values(scope: Scope, names: tuple[bytes, ...]) -> tuple[bytes | None, ...]:
+    """The request's values of the headers an answer varies on (repeated ones joined); of Cookie,
+    the language cookie's value only (the one cookie a `cached_response` key may depend on)."""
+    found: dict[bytes, list[bytes]] = {}
+    for name, value in scope["headers"]:
+        if name in names:
+            found.setdefault(name, []).append(value)
     return tuple(
-        _language_cookie(headers) if name == b"cookie" else headers.get(name) for name in vary
+        _language_cookie(found[name])
+        if name == b"cookie" and name in found
+        else b", ".join(found[name])
+        if name in found
+        else None
+        for name in names
     )
 
 
-def _language_cookie(headers: dict[bytes, bytes]) -> str | None:
-    raw = headers.get(b"cookie")
-    if not raw:
-        return None
-    return parse_cookie(raw.decode("latin-1")).get(settings.LANGUAGE_COOKIE_NAME)
-
-
-def _lowered(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    return [(bytes(k).lower(), bytes(v)) for k, v in headers]
+def _language_cookie(values: list[bytes]) -> bytes | None:
+    cookies = parse_cookie("; ".join(v.decode("latin-1") for v in values))
+    language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    return None if language is None else language.encode("latin-1", "replace")

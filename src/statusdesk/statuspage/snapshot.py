@@ -53,6 +53,13 @@ keeps the bytes in the cache, and answers with ETag, Last-Modified, Cache-Contro
 matching If-None-Match / If-Modified-Since. `key` names the representation: the path, plus
 whatever else the bytes depend on (`page:/:en`, `page:/incidents?page=2:es`); `vary` names the
 request headers it depends on (`("Accept-Language",)`). A warm request runs no database query.
+The answer is also kept by the ASGI fast path in front of Django (fastpath.py) until the version
+changes, so `render` must depend on the snapshot, `key` and the `vary` headers only: never on the
+signed-in user, a cookie, a session or a CSRF token (an answer that sets a cookie is not kept,
+but is still cached by key). The one exception is the language of the HTML pages, which comes
+from the switcher's cookie or Accept-Language: it is part of their key, they vary on
+`("Accept-Language", "Cookie")`, and the fast path keeps them per value of the language cookie. `published_incident()` runs queries: call it
+inside `render`, so it runs once per version.
 
 Rebuilding: `rebuild_snapshot()` (the reaction to every event that changes public data, see
 reactions.py, and every few minutes, for today's uptime) reads the database and stores a new
@@ -63,6 +70,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -99,6 +107,8 @@ from statusdesk.statuspage.uptime import (
     uptime_series,
     window_start,
 )
+
+log = logging.getLogger(__name__)
 
 RECENT_INCIDENTS = 50  # incidents.json: the 50 most recent
 RECENTLY_RESOLVED = timedelta(days=7)
@@ -280,15 +290,16 @@ class _Builder:
     def uptime(self) -> dict[str, list[DayCell]]:
         start = window_start(self.now, self.zone)
         changes: dict[int, list[tuple[datetime, str, str]]] = {}
+        # The payload's three values read by the database (decoding each whole payload in
+        # Python cost twice as much at 12,000 changes in the window).
         status_events = (
             Event.objects.filter(kind=ComponentEvent.STATUS_CHANGED, at__gte=start)
             .order_by("at", "id")
-            .values_list("at", "data")
+            .values_list("at", "data__component_id", "data__previous", "data__status")
         )
-        for at, data in status_events:
-            pk = data.get("component_id")
+        for at, pk, previous, status in status_events:
             if pk in self.component_by_id:
-                changes.setdefault(pk, []).append((at, data["previous"], data["status"]))
+                changes.setdefault(pk, []).append((at, previous, status))
         spans: dict[int, list[IncidentSpan]] = {}
         touching = (
             AffectedComponent.objects.filter(
@@ -615,11 +626,29 @@ class Rendered:
     content_type: str
 
 
+_trouble_logged = 0.0
+
+
+def _cache_trouble() -> None:
+    """Log that the shared cache failed, at most once a minute (not once per request)."""
+    global _trouble_logged
+    now = time.monotonic()
+    if now - _trouble_logged > 60:
+        _trouble_logged = now
+        log.warning(
+            "the cache does not answer; public answers come from the database", exc_info=True
+        )
+
+
 def current_pointer(*, fresh: bool = False) -> Pointer | None:
     """The current snapshot's version (read from the shared cache at most every 0.1 s)."""
     now = time.monotonic()
     if fresh or _Memo.pointer is None or now - _Memo.checked > VERSION_RECHECK_SECONDS:
-        pointer = _pointer_cache().get(POINTER_KEY)
+        try:
+            pointer = _pointer_cache().get(POINTER_KEY)
+        except Exception:
+            _cache_trouble()
+            pointer = None
         with _memo_lock:
             _Memo.pointer = pointer if isinstance(pointer, Pointer) else None
             _Memo.checked = now
@@ -679,7 +708,11 @@ def _with_built_at(snapshot: Snapshot, built_at: datetime) -> Snapshot:
 
 
 def is_stale(pointer: Pointer) -> bool:
-    return timezone.now() - pointer.built_at > STALE_AFTER
+    return seconds_until_stale(pointer) <= 0
+
+
+def seconds_until_stale(pointer: Pointer) -> float:
+    return (pointer.built_at + STALE_AFTER - timezone.now()).total_seconds()
 
 
 def current_snapshot() -> Snapshot:
@@ -819,8 +852,18 @@ def cached_response(
     """Answer a public GET from the snapshot: `render(snapshot)` runs once per (version, key);
     ETag, Last-Modified and Cache-Control always; 304 when the client's copy is current. Runs no
     database query once the snapshot is built."""
-    snapshot = current_snapshot()
-    answer = rendered(snapshot, key, render, content_type)
+    try:
+        snapshot = current_snapshot()
+        answer = rendered(snapshot, key, render, content_type)
+        shared = True
+    except Exception:
+        # The shared cache does not answer (Redis down): answer from the database, uncached,
+        # rather than fail (a database fault still raises from here).
+        _cache_trouble()
+        snapshot = build_snapshot()
+        body = render(snapshot)
+        answer = Rendered(body, _etag(body), content_type)
+        shared = False
     last_modified = http_date(snapshot.last_modified)
     response: HttpResponse
     if not_modified(
@@ -844,6 +887,6 @@ def cached_response(
     # Tells the fast path in front of Django (statusdesk.statuspage.fastpath) that this answer
     # is the snapshot's, so it may answer the same request from memory until the next version.
     scope = getattr(request, "scope", None)
-    if isinstance(scope, dict) and "statusdesk.snapshot" in scope:
+    if shared and isinstance(scope, dict) and "statusdesk.snapshot" in scope:
         scope["statusdesk.snapshot"] = snapshot.version
     return response
