@@ -9,7 +9,10 @@ the snapshot's version changes, the same request (same method, host, scheme, pat
 values of the headers the answer varies on) is answered from memory, 304 included, without
 entering Django. Anything else, and anything not yet seen, goes to Django.
 
-It never keeps an answer that sets a cookie or varies on cookies, nor one whose version is no
+An answer that varies on cookies (the HTML pages: their language comes from the switcher's
+cookie or Accept-Language) is kept per value of the language cookie alone: `cached_response` makes
+one answer per key for every visitor, and the only cookie a key may depend on is the language's.
+It never keeps an answer that sets a cookie, nor one whose version is no
 longer current, and it forgets every answer when the version changes (checked at most every
 0.1 s against the shared cache, so a change shows here within that time of being stored).
 """
@@ -22,6 +25,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from django.conf import settings
+from django.http.cookie import parse_cookie
 
 from statusdesk.statuspage import snapshot
 
@@ -201,7 +207,7 @@ class SnapshotFastPath:
         vary = tuple(
             sorted({v.strip().lower().encode() for v in vary_header.split(",") if v.strip()})
         )
-        if b"cookie" in vary or b"*" in vary:
+        if b"*" in vary:
             return
         etag = _header(answer_headers, b"etag")
         last_modified = _header(answer_headers, b"last-modified")
@@ -231,9 +237,23 @@ class SnapshotFastPath:
 
 
 def _values(scope: Scope, names: tuple[bytes, ...]) -> tuple[bytes | None, ...]:
-    """The request's values of the headers an answer varies on (repeated ones joined)."""
+    """The request's values of the headers an answer varies on (repeated ones joined); of Cookie,
+    the language cookie's value only (the one cookie a `cached_response` key may depend on)."""
     found: dict[bytes, list[bytes]] = {}
     for name, value in scope["headers"]:
         if name in names:
             found.setdefault(name, []).append(value)
-    return tuple(b", ".join(found[name]) if name in found else None for name in names)
+    return tuple(
+        _language_cookie(found[name])
+        if name == b"cookie" and name in found
+        else b", ".join(found[name])
+        if name in found
+        else None
+        for name in names
+    )
+
+
+def _language_cookie(values: list[bytes]) -> bytes | None:
+    cookies = parse_cookie("; ".join(v.decode("latin-1") for v in values))
+    language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    return None if language is None else language.encode("latin-1", "replace")

@@ -55,8 +55,10 @@ whatever else the bytes depend on (`page:/:en`, `page:/incidents?page=2:es`); `v
 request headers it depends on (`("Accept-Language",)`). A warm request runs no database query.
 The answer is also kept by the ASGI fast path in front of Django (fastpath.py) until the version
 changes, so `render` must depend on the snapshot, `key` and the `vary` headers only: never on the
-signed-in user, a cookie, a session or a CSRF token (an answer that sets a cookie or varies on
-Cookie is not kept, but is still cached by key). `published_incident()` runs queries: call it
+signed-in user, a cookie, a session or a CSRF token (an answer that sets a cookie is not kept,
+but is still cached by key). The one exception is the language of the HTML pages, which comes
+from the switcher's cookie or Accept-Language: it is part of their key, they vary on
+`("Accept-Language", "Cookie")`, and the fast path keeps them per value of the language cookie. `published_incident()` runs queries: call it
 inside `render`, so it runs once per version.
 
 Rebuilding: `rebuild_snapshot()` (the reaction to every event that changes public data, see
