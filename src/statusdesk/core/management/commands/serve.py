@@ -24,6 +24,20 @@ class Stopped(Exception):
         self.signum = signum
 
 
+def uvicorn_options() -> dict[str, Any]:
+    """How `statusdesk serve` runs uvicorn, besides the app, host, port and workers.
+
+    bench/statuspage.py runs its bare ASGI ceiling with these very options.
+    """
+    return {
+        "log_level": "info",
+        "lifespan": "off",
+        # The client's address is the connection's; a proxy's header counts only where
+        # STATUSDESK_CLIENT_IP_HEADER (and STATUSDESK_SECURE) say so.
+        "proxy_headers": False,
+    }
+
+
 def _stopped(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
@@ -64,11 +78,7 @@ class Command(BaseCommand):
                 host=options["host"],
                 port=options["port"],
                 workers=options["workers"],
-                log_level="info",
-                lifespan="off",
-                # The client's address is the connection's; a proxy's header counts only where
-                # STATUSDESK_CLIENT_IP_HEADER (and STATUSDESK_SECURE) say so.
-                proxy_headers=False,
+                **uvicorn_options(),
             )
         except Stopped as stop:
             stopped_by = stop.signum
