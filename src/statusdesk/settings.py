@@ -6,6 +6,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "statusdesk.core",
     "statusdesk.accounts",
     "statusdesk.incidents",
+    "statusdesk.statuspage",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # The queue's name: two statusdesk sites on one Redis keep their work apart with two names.
 QUEUE_NAME = os.environ.get("STATUSDESK_QUEUE_NAME", "statusdesk")
 
+# The consumer's polling of the queue: an idle Huey consumer backs off up to max_delay between
+# looks (10 s by default), which would delay the status page's rebuild after a change by as much.
+# At most half a second keeps a change visible within a second of its commit (docs/statuspage.md);
+# each look is one indexed read of the queue's table. Redis blocks on the queue instead (BRPOP)
+# and answers at once.
+HUEY_CONSUMER = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
+
 # Huey: SQLite storage under var/ by default, Redis when REDIS_URL is set.
 if REDIS_URL:
     HUEY = {
@@ -239,6 +248,7 @@ if REDIS_URL:
         "name": QUEUE_NAME,
         "url": REDIS_URL,
         "immediate": False,
+        "consumer": HUEY_CONSUMER,
     }
 else:
     HUEY_FILE = VAR_DIR / "huey.sqlite3"
@@ -248,7 +258,41 @@ else:
         "name": QUEUE_NAME,
         "filename": str(HUEY_FILE),
         "immediate": False,
+        "consumer": HUEY_CONSUMER,
     }
+
+# The cache holds the public status page's snapshot and its rendered answers (statuspage app). It
+# must be shared by every process of the site: the worker rebuilds the snapshot and the web
+# processes serve it. Redis when REDIS_URL is set (several machines); otherwise files in the var
+# directory, which every process of one machine shares (a local-memory cache would be private to
+# each process, and the worker's rebuild would never reach the web server). KEY_PREFIX keeps two
+# sites on one Redis apart, as the queue's name does.
+CACHES: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": QUEUE_NAME,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": QUEUE_NAME,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# The public status page: its name and the address the public reaches it at (links in the
+# Statuspage-compatible API, the feeds and the badge; set it to the real address in production).
+STATUSDESK_PAGE_NAME = os.environ.get("STATUSDESK_PAGE_NAME", "statusdesk").strip() or "statusdesk"
+STATUSDESK_PUBLIC_URL = (
+    os.environ.get("STATUSDESK_PUBLIC_URL", "").strip().rstrip("/")
+    or f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+)
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("rules/", rules_page, name="rules"),
     path("api/v1/", api.urls),
+    # The public side: Statuspage's /api/v2/ files, the history feeds, the badge.
+    path("", include("statusdesk.statuspage.urls")),
     path("admin/", admin.site.urls),
     path("", include("statusdesk.accounts.urls")),
     path("", include("statusdesk.incidents.urls")),

@@ -1,0 +1,18 @@
+from django.urls import URLPattern, path, re_path
+
+from statusdesk.statuspage import views
+
+app_name = "statuspage"
+
+urlpatterns: list[URLPattern] = [
+    re_path(
+        r"^api/v2/(?P<name>summary|status|components|incidents|incidents/unresolved"
+        r"|scheduled-maintenances|scheduled-maintenances/upcoming"
+        r"|scheduled-maintenances/active)\.json$",
+        views.api_file,
+        name="api",
+    ),
+    path("history.atom", views.history_atom, name="atom"),
+    path("history.rss", views.history_rss, name="rss"),
+    path("badge.svg", views.badge, name="badge"),
+]
