@@ -94,3 +94,15 @@ def a_resolved_incident(
         incident=incident,
         message="The incident is resolved.\nLogin works normally again.",
     )
+
+
+def a_dismissed_report(manager: User, *, reason: str, **report: Any) -> Report:
+    filed = a_report(manager, **report)
+    return services.dismiss_report(actor=manager, report=filed, reason=reason)
+
+
+def an_update(manager: User, incident: Incident, **overrides: Any) -> Any:
+    """A public update: monitoring, with a message, unless told otherwise."""
+    fields: dict[str, Any] = {"status": "monitoring", "message": "A fix is deployed; watching."}
+    fields.update(overrides)
+    return services.post_update(actor=manager, incident=incident, **fields)

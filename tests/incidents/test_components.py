@@ -12,7 +12,6 @@ from statusdesk.incidents import services
 from statusdesk.incidents.events import ComponentEvent
 from statusdesk.incidents.models import AffectedComponent, Component, ComponentStatus
 from statusdesk.incidents.timeline import incident_timeline
-
 from tests.factories import a_published_incident
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ from django.urls import reverse
 from statusdesk.core.errors import IllegalTransition, NotAllowed, RuleViolation
 from statusdesk.incidents import lifecycle, services
 from statusdesk.incidents.lifecycle import IncidentAction, ReportAction
-
 from tests.factories import (
     a_confirmed_incident,
     a_published_incident,

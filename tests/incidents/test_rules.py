@@ -22,7 +22,6 @@ from statusdesk.incidents.models import (
     Report,
     ReportStatus,
 )
-
 from tests.factories import (
     a_confirmed_incident,
     a_published_incident,

@@ -19,7 +19,6 @@ from statusdesk.incidents.models import (
     ReportStatus,
 )
 from statusdesk.incidents.timeline import incident_timeline
-
 from tests.factories import (
     a_confirmed_incident,
     a_published_incident,

@@ -10,7 +10,8 @@ the display zone's offset (`2026-11-28T09:51:10.123-05:00`), ids are strings.
 
 `Snapshot` (frozen):
 
-- `version: str` — a hash of the content; changes exactly when something public changes.
+- `version: str` — a hash of the content; changes exactly when something shown changes (a
+  day's `seconds`, which grow with the clock, are left out of it).
 - `built_at: datetime` (UTC) — when this content was read from the database.
 - `last_modified: datetime` (UTC, whole seconds) — when this version first appeared (HTTP
   Last-Modified).
@@ -73,7 +74,9 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import Q
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.test.signals import setting_changed
 from django.utils import timezone
 
 from statusdesk.core.models import Event
@@ -189,6 +192,26 @@ class Pointer:
 def cache() -> Any:
     """The shared cache (settings.CACHES: a file cache under the var directory, or Redis)."""
     return caches["default"]
+
+
+_pointer_backend: Any = None
+
+
+def _pointer_cache() -> Any:
+    """One backend object for reading the pointer from any thread or task (Django's `caches`
+    gives each asyncio task a backend of its own: a new Redis connection pool each time)."""
+    global _pointer_backend
+    if _pointer_backend is None:
+        _pointer_backend = caches.create_connection("default")
+    return _pointer_backend
+
+
+@receiver(setting_changed)
+def _caches_changed(*, setting: str, **kwargs: Any) -> None:
+    global _pointer_backend
+    if setting == "CACHES":
+        _pointer_backend = None
+        forget_local()
 
 
 def public_url() -> str:
@@ -547,7 +570,14 @@ def _version(*parts: Any) -> str:
 
 def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
-        return {name: getattr(value, name) for name in value.__dataclass_fields__}
+        # A day's seconds per status grow with the clock while today lasts; what is shown of a
+        # day (its uptime, worst status, incidents) is in the version, so a rebuild that changes
+        # nothing shown keeps the version (and every ETag and Last-Modified with it).
+        return {
+            name: getattr(value, name)
+            for name in value.__dataclass_fields__
+            if not (isinstance(value, DayCell) and name == "seconds")
+        }
     return str(value)
 
 
@@ -589,7 +619,7 @@ def current_pointer(*, fresh: bool = False) -> Pointer | None:
     """The current snapshot's version (read from the shared cache at most every 0.1 s)."""
     now = time.monotonic()
     if fresh or _Memo.pointer is None or now - _Memo.checked > VERSION_RECHECK_SECONDS:
-        pointer = cache().get(POINTER_KEY)
+        pointer = _pointer_cache().get(POINTER_KEY)
         with _memo_lock:
             _Memo.pointer = pointer if isinstance(pointer, Pointer) else None
             _Memo.checked = now
@@ -652,7 +682,7 @@ def _with_built_at(snapshot: Snapshot, built_at: datetime) -> Snapshot:
     return replace(snapshot, built_at=built_at)
 
 
-def _stale(pointer: Pointer) -> bool:
+def is_stale(pointer: Pointer) -> bool:
     return timezone.now() - pointer.built_at > STALE_AFTER
 
 
@@ -660,7 +690,7 @@ def current_snapshot() -> Snapshot:
     """The current snapshot: this process's copy when the shared cache still names it, else the
     shared cache's, else (a cold or flushed cache, or a stale snapshot) built now, once."""
     pointer = current_pointer()
-    if pointer is not None and not _stale(pointer):
+    if pointer is not None and not is_stale(pointer):
         held = _Memo.snapshot
         if held is not None and held.version == pointer.version:
             return held
@@ -676,7 +706,7 @@ def _build_on_demand(seen: Pointer | None) -> Snapshot:
     the cache); a waiter that waits too long builds itself. Never fails for want of a snapshot."""
     with _build_lock:  # the threads of this process wait for one build
         pointer = current_pointer(fresh=True)
-        if pointer is not None and not _stale(pointer) and pointer != seen:
+        if pointer is not None and not is_stale(pointer) and pointer != seen:
             shared = cache().get(SNAPSHOT_KEY)
             if isinstance(shared, Snapshot) and shared.version == pointer.version:
                 _remember(shared)
@@ -692,7 +722,7 @@ def _build_on_demand(seen: Pointer | None) -> Snapshot:
         while time.monotonic() < deadline:
             time.sleep(0.05)
             pointer = current_pointer(fresh=True)
-            if pointer is not None and not _stale(pointer) and pointer != seen:
+            if pointer is not None and not is_stale(pointer) and pointer != seen:
                 shared = shared_cache.get(SNAPSHOT_KEY)
                 if isinstance(shared, Snapshot) and shared.version == pointer.version:
                     _remember(shared)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 # How much of a minute at each status counts as down.
 DOWN_WEIGHT: dict[str, float] = {
@@ -67,10 +67,11 @@ class DayCell:
 
 
 def day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
-    """Midnight to midnight in the display zone (23 or 25 hours on a DST change)."""
+    """Midnight to midnight in the display zone (23 or 25 hours on a DST change), in UTC: Python
+    subtracts and compares two times of one zone by their wall clocks."""
     start = datetime.combine(day, time(0), tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start, end
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def window_start(now: datetime, zone: tzinfo, days: int = DAYS) -> datetime:
@@ -94,7 +95,19 @@ def uptime_series(
     `initial_status` is the component's status at the start of the window, `changes` the
     (time, new status) changes after it, in any order; `added_at` when the component was added
     (None: before the window). `incidents` are those that affected the component."""
-    ordered = sorted(changes, key=lambda change: change[0])
+    now = now.astimezone(UTC)
+    added_at = added_at.astimezone(UTC) if added_at is not None else None
+    ordered = sorted(((at.astimezone(UTC), status) for at, status in changes), key=lambda c: c[0])
+    incidents = [
+        IncidentSpan(
+            s.id,
+            s.name,
+            s.impact,
+            s.start.astimezone(UTC),
+            s.end.astimezone(UTC) if s.end else None,
+        )
+        for s in incidents
+    ]
     today = now.astimezone(zone).date()
     cells = []
     for offset in range(days - 1, -1, -1):
