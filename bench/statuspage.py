@@ -119,12 +119,12 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(url: str, args: argparse.Namespace) -> WrkResult:
+def run_wrk(url: str, args: argparse.Namespace, duration: int | None = None) -> WrkResult:
     command = [
         "wrk",
         f"-t{args.threads}",
         f"-c{args.connections}",
-        f"-d{args.duration}s",
+        f"-d{duration or args.duration}s",
         "--timeout",
         "5s",
         "--latency",
@@ -645,7 +645,8 @@ def report(
 
     rounds = f", median of {args.rounds} rounds" if args.rounds > 1 else ""
     lines.append(
-        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency{rounds}"
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency{rounds}, "
+        f"each after {args.warmup} s of warm-up"
         f" ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)"
     )
     lines.append("")
@@ -675,12 +676,20 @@ def report(
             ("production", "nginx", PRODUCTION_RATIO),
         ):
             if (name, path) in rows and (ceiling, path) in rows:
-                ratio = rows[(name, path)].rps / rows[(ceiling, path)].rps
+                # Round by round (each set-up ran right after its ceiling), then the median.
+                ratios = [
+                    a.rps / b.rps
+                    for a, b in zip(
+                        rows[(name, path)].runs, rows[(ceiling, path)].runs, strict=True
+                    )
+                ]
+                ratio = statistics.median(ratios)
+                spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
                 body.append(
                     [
                         path,
                         f"{name} / {ceiling}",
-                        f"{ratio:.2f}",
+                        f"{ratio:.2f}{spread}",
                         f"≥ {target}",
                         verdict(ratio >= target),
                     ]
@@ -716,6 +725,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1, help="measure each set-up N times")
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="seconds of the same load first, not counted"
+    )
     parser.add_argument("--path", action="append", dest="paths", help=f"default: {PATHS}")
     parser.add_argument(
         "--setups",
@@ -804,6 +816,8 @@ def _run(site: Site, args: argparse.Namespace, paths: list[str], wanted: list[st
                         daemon=True,
                     )
                     thread.start()
+                if args.warmup:
+                    run_wrk(setup.base + path, args, duration=args.warmup)  # not counted
                 result = run_wrk(setup.base + path, args)
                 if thread is not None:
                     stop.set()
