@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -84,6 +85,8 @@ MIDDLEWARE = [
     "statusdesk.core.middleware.ApiRefusalsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page: the switcher's cookie, else Accept-Language, else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -156,6 +159,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Named routes: the console (and its sign-in) lives under /manage/.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -182,9 +186,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# English and Spanish: the public pages (status page, Incidents Page, incident page) are fully
+# translated; the console in part. The translations ship inside the package (locale/).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 # Times are shown in this zone (the process document writes timelines in UTC-5).
@@ -229,6 +238,13 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# The public status page's logo (an image address, shown instead of the page's name in its header;
+# a logo on another host is added to the Content-Security-Policy's img-src, its origin only).
+STATUSDESK_PAGE_LOGO_URL = os.environ.get("STATUSDESK_PAGE_LOGO_URL", "").strip()
+_logo = urlsplit(STATUSDESK_PAGE_LOGO_URL)
+if _logo.scheme in ("http", "https") and _logo.netloc:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_logo.scheme}://{_logo.netloc}")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # The queue's name: two statusdesk sites on one Redis keep their work apart with two names.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
@@ -62,7 +63,7 @@ def test_incident_manager_journey_from_report_to_resolution(
         page.get_by_label("External issue link").fill("https://gitlab.com/example/-/issues/9")
         page.get_by_role("button", name="Confirm incident").click()
         expect(page.get_by_text("Confirmed as incident INC-1")).to_be_visible()
-        expect(page).to_have_url(f"{base}/incidents/1/")
+        expect(page).to_have_url(base + reverse("incident_detail", args=[1]))
 
         # Assign the accountable developer (R4).
         page.get_by_label("Developer", exact=True).select_option(developer.email)

@@ -5,6 +5,12 @@ from statusdesk.statuspage import views
 app_name = "statuspage"
 
 urlpatterns: list[URLPattern] = [
+    # The pages. No trailing slash: /incidents/ and /incidents/<id>/ are the console's old
+    # addresses, which redirect to /manage/ (statusdesk/urls.py).
+    path("", views.status_page, name="status_page"),
+    path("incidents", views.incident_history, name="incidents"),
+    path("incidents/<int:pk>", views.incident_page, name="incident"),
+    # The data.
     re_path(
         r"^api/v2/(?P<name>summary|status|components|incidents|incidents/unresolved"
         r"|scheduled-maintenances|scheduled-maintenances/upcoming"

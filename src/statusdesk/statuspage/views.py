@@ -1,13 +1,151 @@
-"""The public data: Statuspage's API v2 files, the history feeds and the badge. Public (no login),
-read-only, answered from the snapshot (no database query once it is built)."""
+"""The public side: the pages people read and the data programs read. Public (no login),
+read-only, only published data, answered from the snapshot (no database query once warm).
+
+- The status page (`/`), the Incidents Page (`/incidents`, R20) and one incident
+  (`/incidents/<id>`): HTML in the visitor's language (the switcher's cookie, else
+  Accept-Language), rendered once per snapshot version, address and language, with an ETag (304
+  when the browser has it) and `Vary: Accept-Language, Cookie`. The status page reads only the
+  snapshot; the Incidents Page and an incident older than the snapshot's lists read their
+  published rows (`published.py`, a few indexed queries) when they are first rendered.
+- Statuspage's API v2 files, the history feeds and the badge.
+"""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_http_methods
+from typing import Any
 
-from statusdesk.statuspage import feeds
-from statusdesk.statuspage.snapshot import API_PATHS, PREFLIGHT_HEADERS, Snapshot, cached_response
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods, require_safe
+
+from statusdesk.core.time import to_display
+from statusdesk.incidents.models import Component, Severity
+from statusdesk.statuspage import feeds, published
+from statusdesk.statuspage.pages import (
+    component_words,
+    incident_from_snapshot,
+    snapshot_incident,
+    status_page_context,
+)
+from statusdesk.statuspage.snapshot import (
+    API_PATHS,
+    PREFLIGHT_HEADERS,
+    Snapshot,
+    cached_response,
+    current_snapshot,
+)
+
+HTML = "text/html; charset=utf-8"
+# The pages' bytes depend on the language, which comes from these request headers.
+LANGUAGE_VARY = ("Accept-Language", "Cookie")
+
+
+def _page(request: HttpRequest, key: str, here: str, template: str, context: Any) -> HttpResponse:
+    """A page under `key` (its address, normalised) in the request's language. `context` is called
+    with the snapshot only when the page is rendered (once per version, key and language)."""
+    language = get_language()
+
+    def render(snapshot: Snapshot) -> bytes:
+        common = {
+            "page_name": settings.STATUSDESK_PAGE_NAME,
+            "page_logo_url": settings.STATUSDESK_PAGE_LOGO_URL,
+            "here": here,
+        }
+        html = render_to_string(template, {**common, **context(snapshot)}, request=request)
+        return html.encode()
+
+    return cached_response(request, f"page:{key}:{language}", render, HTML, LANGUAGE_VARY)
+
+
+@require_safe
+def status_page(request: HttpRequest) -> HttpResponse:
+    """The status page: the overall banner, every component with its 90-day uptime, the active
+    incidents with their updates, the last 7 days of resolved ones. The snapshot only."""
+    path = request.path
+
+    def context(snapshot: Snapshot) -> dict[str, Any]:
+        return {"nav": "status", **status_page_context(snapshot)}
+
+    return _page(request, path, path, "statuspage/status_page.html", context)
+
+
+@require_safe
+def incident_history(request: HttpRequest) -> HttpResponse:
+    """The Incidents Page (R20): every published incident, newest first, grouped by month, a page
+    at a time, filtered by component and severity (a GET form; what it could not have sent is
+    ignored)."""
+    raw_page = request.GET.get("page", "")
+    number = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) < 7 else 1
+    severity = request.GET.get("severity", "")
+    component = request.GET.get("component", "")
+    query = {
+        k: v
+        for k, v in (
+            ("component", component if component.isdigit() and len(component) < 12 else ""),
+            ("severity", severity if severity in Severity.values else ""),
+            ("page", str(number) if number > 1 else ""),
+        )
+        if v
+    }
+    here = request.path + (f"?{urlencode(query)}" if query else "")
+
+    def context(snapshot: Snapshot) -> dict[str, Any]:
+        components = list(Component.objects.all())
+        filters = published.IncidentFilters.from_query(query, components)
+        page = published.incidents_page(filters, number)
+        rows = list(page.object_list)
+        public = {i.pk: published.as_public(i) for i in rows}
+        return {
+            "nav": "incidents",
+            "components": components,
+            "severities": [(s.value, component_words(s.value)) for s in Severity],
+            "filters": filters,
+            "page": page,
+            "query": query,
+            "months": [
+                {"first_day": m.first_day, "incidents": [public[i.pk] for i in m.incidents]}
+                for m in published.by_month(rows, to_display)
+            ],
+        }
+
+    return _page(request, here, here, "statuspage/incident_history.html", context)
+
+
+@require_safe
+def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One published incident: its updates (newest first), affected components, workaround and,
+    once the postmortems exist (R12–R19), its published postmortem. Never published, or no such
+    incident: 404 (the public cannot tell the two apart)."""
+    snapshot = current_snapshot()
+    recent = snapshot_incident(snapshot, pk)
+    if recent is None and not published.published_incidents().filter(pk=pk).exists():
+        raise Http404("no such incident")
+    path = request.path
+
+    def context(snapshot: Snapshot) -> dict[str, Any]:
+        found = snapshot_incident(snapshot, pk)
+        incident = (
+            incident_from_snapshot(found, snapshot.details.get(str(pk)))
+            if found is not None
+            else _older(pk)
+        )
+        return {"nav": "incidents", "incident": incident}
+
+    return _page(request, path, path, "statuspage/incident_page.html", context)
+
+
+def _older(pk: int) -> Any:
+    """An incident older than the snapshot's lists, from its published row."""
+    incident = published.public_incident(pk)
+    if incident is None:  # unpublished meanwhile: impossible today, a 404 all the same
+        raise Http404("no such incident")
+    return published.as_public(incident, published.public_updates(incident))
+
+
+# --- the data: Statuspage's API v2, feeds, badge ---------------------------------------------
 
 JSON = "application/json"
 
