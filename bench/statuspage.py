@@ -15,9 +15,9 @@ its own:
   with the options `statusdesk serve` uses (Python's limit);
 - **production**: deploy/nginx.conf (the micro-cache) in front of several `statusdesk serve`
   processes and a `statusdesk worker` on PostgreSQL (a database of its own, created and dropped
-  here) sharing Redis (a database number of its own, flushed before and after). While wrk runs,
-  it also measures **freshness**: it posts an update to the active incident through /api/v1/ and
-  polls the summary through nginx until the update shows.
+  here) sharing Redis (a database number of its own, flushed before and after). While wrk runs
+  at each path, it also measures **freshness**: it posts an update to the active incident
+  through /api/v1/ and polls that path through nginx until the update shows.
 
 Prints requests/s, p50, p99 and errors for each, the ratios (make-run / bare-asgi, production /
 nginx) and PASS/FAIL against the targets. With `--rounds N` every set-up is measured N times (in
@@ -620,7 +620,7 @@ def report(
     rows: dict[tuple[str, str], Row],
     setups: dict[str, Setup],
     paths: list[str],
-    fresh: list[float],
+    fresh: dict[str, list[float]],
     args: argparse.Namespace,
 ) -> tuple[str, bool]:
     md = args.markdown
@@ -697,15 +697,17 @@ def report(
     if body:
         table(["path", "ratio", "measured", "target", ""], body)
 
-    if fresh:
-        finite = sorted(fresh)
-        worst = finite[-1]
+    for path, delays in fresh.items():
+        if not delays:
+            continue
+        worst = max(delays)
         lines.append(
-            f"freshness (production, {len(fresh)} changes through /api/v1/ under load, "
-            f"polled at {paths[0]} through nginx): median {statistics.median(finite):.2f} s, "
+            f"freshness of {path} (production, {len(delays)} changes through /api/v1/ under load, "
+            f"polled through nginx): median {statistics.median(delays):.2f} s, "
             f"worst {worst:.2f} s, target ≤ {FRESH_SECONDS:.0f} s: "
             f"{verdict(worst <= FRESH_SECONDS)}"
         )
+    if fresh:
         lines.append("")
     for setup in setups.values():
         lines.append(f"{'- ' if md else ''}{setup.name}: {setup.note}")
@@ -796,23 +798,26 @@ def _run(site: Site, args: argparse.Namespace, paths: list[str], wanted: list[st
     measured = [setups[name] for name in order if name in wanted and name in setups]
 
     rows: dict[tuple[str, str], Row] = {}
-    fresh: list[float] = []
+    fresh: dict[str, list[float]] = {}
     for round_ in range(args.rounds):
         for setup in measured:
             for path in paths:
                 stop = threading.Event()
                 thread = None
-                if (
-                    production is not None
-                    and setup.name == "production"
-                    and path == paths[0]
-                    and round_ == 0
-                ):
+                if production is not None and setup.name == "production" and round_ == 0:
                     _, token, incident = production
 
                     thread = threading.Thread(
                         target=_changes,
-                        args=(fresh, setup.base, token, incident, paths[0], args.changes, stop),
+                        args=(
+                            fresh.setdefault(path, []),
+                            setup.base,
+                            token,
+                            incident,
+                            path,
+                            args.changes,
+                            stop,
+                        ),
                         daemon=True,
                     )
                     thread.start()
