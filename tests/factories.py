@@ -96,18 +96,6 @@ def a_resolved_incident(
     )
 
 
-def a_dismissed_report(manager: User, *, reason: str, **report: Any) -> Report:
-    filed = a_report(manager, **report)
-    return services.dismiss_report(actor=manager, report=filed, reason=reason)
-
-
-def an_update(manager: User, incident: Incident, **overrides: Any) -> Any:
-    """A public update: monitoring, with a message, unless told otherwise."""
-    fields: dict[str, Any] = {"status": "monitoring", "message": "A fix is deployed; watching."}
-    fields.update(overrides)
-    return services.post_update(actor=manager, incident=incident, **fields)
-
-
 # Strings that exist only in the non-public parts of a scene: a public page must never show them.
 SECRETS = {
     "report_title": "SECRET-report-title-7f3a",
@@ -249,3 +237,15 @@ def a_status_page_history(
         actor=manager, incident=a_secret_draft(manager), developer=developer
     )
     return scene
+
+
+def a_dismissed_report(manager: User, *, reason: str, **report: Any) -> Report:
+    filed = a_report(manager, **report)
+    return services.dismiss_report(actor=manager, report=filed, reason=reason)
+
+
+def an_update(manager: User, incident: Incident, **overrides: Any) -> Any:
+    """A public update: monitoring, with a message, unless told otherwise."""
+    fields: dict[str, Any] = {"status": "monitoring", "message": "A fix is deployed; watching."}
+    fields.update(overrides)
+    return services.post_update(actor=manager, incident=incident, **fields)

@@ -96,15 +96,15 @@ def test_a_console_page_asks_for_a_login_under_manage(client: Client) -> None:
     assert response["Location"] == "/manage/login/?next=/manage/incidents/"
 
 
-@pytest.mark.parametrize("path", ["/incidents", "/incidents/1", "/"])
 def test_the_public_pages_keep_their_address_without_a_slash(
-    client: Client, path: str, published: Incident
+    client: Client, published: Incident
 ) -> None:
     """APPEND_SLASH never sends /incidents to the console's /incidents/ (which would redirect to
     /manage/incidents/ and a login page)."""
-    response = client.get(path)
-    assert response.status_code == 200
-    assert "Location" not in response
+    for path in ("/", "/incidents", f"/incidents/{published.pk}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Location" not in response
 
 
 def test_an_unknown_address_is_still_a_404(client: Client) -> None:

@@ -19,10 +19,11 @@ def test_the_console_links_to_the_public_pages(
 ) -> None:
     """'Published on the status page' is something a manager can click."""
     dashboard = manager_client.get(reverse("dashboard")).content.decode()
-    assert f'href="{reverse("statuspage:status_page")}" data-testid="status-page-link"' in dashboard
+    status_page = reverse("statuspage:status_page")
+    assert f'href="{status_page}" hx-boost="false" data-testid="status-page-link"' in dashboard
     public = reverse("statuspage:incident", args=[published.pk])
     page = manager_client.get(reverse("incident_detail", args=[published.pk])).content.decode()
-    assert f'href="{public}" data-testid="public-page-link"' in page
+    assert f'href="{public}" hx-boost="false" data-testid="public-page-link"' in page
     assert client_sees(public)
     confirmed = a_confirmed_incident(manager)
     draft = manager_client.get(reverse("incident_detail", args=[confirmed.pk])).content.decode()

@@ -93,6 +93,17 @@ def test_incident_manager_journey_from_report_to_resolution(
         expect(page.get_by_test_id("incident-badges")).to_contain_text("Agent · partial outage")
         shoot(page, screenshots / "journey-02-published-desktop.png")
 
+        # "Published on the status page" is a link: the public page shows what was published.
+        page.get_by_test_id("public-page-link").click()
+        expect(page).to_have_url(base + reverse("statuspage:incident", args=[1]))
+        expect(page.get_by_test_id("incident-name")).to_have_text(
+            "Scanning delayed for some groups"
+        )
+        expect(page.get_by_test_id("incident-status")).to_have_text("Identified")
+        expect(page.get_by_text("Run the CLI scanner locally.")).to_be_visible()
+        page.go_back()
+        expect(page.get_by_test_id("incident-status")).to_have_text("Identified")
+
         # Post an update that also changes a component's status.
         update = page.locator("#update")
         update.get_by_text("Monitoring", exact=True).click()

@@ -142,6 +142,23 @@ def test_a_day_of_the_uptime_bar_shows_its_details_on_focus_arrows_and_tap(
             "href", "https://docs.example.com/machine/cli"
         )
 
+        # The keyboard: the skip link first, then the header (every stop with a visible ring),
+        # then the page.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+        stops = []
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            ring = page.evaluate(
+                "(() => { const s = getComputedStyle(document.activeElement);"
+                " return [document.activeElement.textContent.trim(), s.outlineStyle,"
+                " parseFloat(s.outlineWidth)]; })()"
+            )
+            assert ring[1] not in ("none", "hidden") and ring[2] >= 2, ring
+            stops.append(ring[0])
+        assert stops[:3] == ["statusdesk", "Status", "Incident history"], stops
+        assert any(stop.startswith("ES") for stop in stops), stops
+
         # One Tab stop per bar: today's day; its details show, the arrows move to other days.
         scanning = page.get_by_test_id("component").filter(has_text="Scanning")
         today = scanning.locator(".sp-day").last

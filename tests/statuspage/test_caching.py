@@ -164,7 +164,8 @@ def test_cors_open_for_get_and_preflight(
     assert "If-None-Match" in preflight["Access-Control-Allow-Headers"]
 
 
-def test_only_reading_is_allowed(client: Client, components: list[Component]) -> None:
+def test_only_reading_is_allowed(components: list[Component]) -> None:
+    client = Client(enforce_csrf_checks=True)  # as a browser or a script meets it
     refused = client.post("/api/v2/summary.json")
     assert refused.status_code == 405
     assert json.loads(refused.content)["field"] == "method"

@@ -156,7 +156,11 @@ def test_unpublished_and_unknown_incidents_do_not_exist_for_the_public(
     for incident in (history["draft"], history["assigned_draft"]):
         response = client.get(reverse("statuspage:incident", args=[incident.pk]))
         assert response.status_code == 404
-    assert client.get(reverse("statuspage:incident", args=[99999])).status_code == 404
+    response = client.get(reverse("statuspage:incident", args=[99999]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "There is no such incident" in html  # the public look, not the console's
+    assert reverse("dashboard") not in html
 
 
 def test_no_public_page_ever_shows_a_report_an_issue_a_draft_or_a_person(
@@ -181,10 +185,11 @@ def test_no_public_page_ever_shows_a_report_an_issue_a_draft_or_a_person(
             assert secret not in html, f"{secret!r} shown on {path}"
 
 
-def test_the_public_pages_need_no_login_and_refuse_writes(client: Client, history: Any) -> None:
-    for path in (STATUS, HISTORY):
+def test_the_public_pages_need_no_login_and_refuse_writes(history: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    for path in (STATUS, HISTORY, reverse("statuspage:incident", args=[history["recent"].pk])):
         assert client.get(path).status_code == 200
-        assert client.post(path).status_code == 405
+        assert client.post(path).status_code == 405  # not a CSRF refusal: nothing to change
 
 
 def test_the_public_pages_answer_in_spanish_and_vary_on_the_language(
@@ -272,3 +277,26 @@ def test_a_change_shows_on_the_pages_at_once(
     html = after.content.decode()
     assert "All Systems Operational" in html
     assert "Active incidents" not in html
+
+
+def test_only_the_pages_vary_on_the_language(client: Client, history: Any) -> None:
+    """The JSON, feeds and badge are the same in every language: no Vary on it, so caches in front
+    of them (the fast path's included) keep one answer, whatever the browser's languages."""
+    for path in ("/api/v2/summary.json", "/history.atom", "/badge.svg"):
+        response = client.get(path, headers={"Accept-Language": "es"})
+        assert "accept-language" not in response.get("Vary", "").lower(), path
+        assert "Content-Language" not in response
+    page = client.get(STATUS, headers={"Accept-Language": "es"})
+    assert page["Content-Language"] == "es"
+
+
+def test_the_page_shows_its_name_or_its_logo(client: Client, settings: Any, history: Any) -> None:
+    html = _html(client, STATUS)
+    assert f'<span class="sp-name">{settings.STATUSDESK_PAGE_NAME}</span>' in html
+    settings.STATUSDESK_PAGE_LOGO_URL = "/static/logo.svg"
+    client.cookies.clear()
+    html = _html(client, HISTORY)  # rendered anew: another address
+    assert (
+        f'<img class="sp-logo" src="/static/logo.svg" alt="{settings.STATUSDESK_PAGE_NAME}">'
+        in html
+    )

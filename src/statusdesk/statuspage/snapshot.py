@@ -110,7 +110,7 @@ STALE_AFTER = timedelta(minutes=15)
 # a change is visible at once; asking again costs a 304 from the snapshot (docs/statuspage.md).
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
 # How long a rendered representation stays in the cache (old versions are never asked for again).
-RENDER_TIMEOUT = 24 * 60 * 60
+RENDER_TIMEOUT = 60 * 60
 # How long a process trusts the version it last read from the shared cache.
 VERSION_RECHECK_SECONDS = 0.1
 # A cold cache: one process builds; the others wait this long for it, then build themselves.

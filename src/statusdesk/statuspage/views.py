@@ -7,7 +7,8 @@ read-only, only published data, answered from the snapshot (no database query on
   when the browser has it) and `Vary: Accept-Language, Cookie`. The status page reads only the
   snapshot; the Incidents Page and an incident older than the snapshot's lists read their
   published rows (`published.py`, a few indexed queries) when they are first rendered.
-- Statuspage's API v2 files, the history feeds and the badge.
+- Statuspage's API v2 files, the history feeds and the badge. Exempt from the CSRF check, which
+  only guards changes: these views change nothing, and a POST gets 405, not 403.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import get_language
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from statusdesk.core.time import to_display
@@ -60,6 +63,7 @@ def _page(request: HttpRequest, key: str, here: str, template: str, context: Any
     return cached_response(request, f"page:{key}:{language}", render, HTML, LANGUAGE_VARY)
 
 
+@csrf_exempt
 @require_safe
 def status_page(request: HttpRequest) -> HttpResponse:
     """The status page: the overall banner, every component with its 90-day uptime, the active
@@ -72,6 +76,7 @@ def status_page(request: HttpRequest) -> HttpResponse:
     return _page(request, path, path, "statuspage/status_page.html", context)
 
 
+@csrf_exempt
 @require_safe
 def incident_history(request: HttpRequest) -> HttpResponse:
     """The Incidents Page (R20): every published incident, newest first, grouped by month, a page
@@ -114,6 +119,7 @@ def incident_history(request: HttpRequest) -> HttpResponse:
     return _page(request, here, here, "statuspage/incident_history.html", context)
 
 
+@csrf_exempt
 @require_safe
 def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One published incident: its updates (newest first), affected components, workaround and,
@@ -122,7 +128,7 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     snapshot = current_snapshot()
     recent = snapshot_incident(snapshot, pk)
     if recent is None and not published.published_incidents().filter(pk=pk).exists():
-        raise Http404("no such incident")
+        return _not_found(request)
     path = request.path
 
     def context(snapshot: Snapshot) -> dict[str, Any]:
@@ -135,6 +141,23 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
         return {"nav": "incidents", "incident": incident}
 
     return _page(request, path, path, "statuspage/incident_page.html", context)
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    """404 in the public pages' look (not the console's), in the visitor's language."""
+    context = {
+        "page_name": settings.STATUSDESK_PAGE_NAME,
+        "page_logo_url": settings.STATUSDESK_PAGE_LOGO_URL,
+        "here": request.path,
+        "nav": "incidents",
+    }
+    response = HttpResponse(
+        render_to_string("statuspage/not_found.html", context, request=request),
+        content_type=HTML,
+        status=404,
+    )
+    patch_vary_headers(response, LANGUAGE_VARY)
+    return response
 
 
 def _older(pk: int) -> Any:
@@ -150,6 +173,7 @@ def _older(pk: int) -> Any:
 JSON = "application/json"
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def api_file(request: HttpRequest, name: str) -> HttpResponse:
     """/api/v2/<name>.json, open to every origin (CORS), as Statuspage's."""
@@ -167,11 +191,13 @@ def api_file(request: HttpRequest, name: str) -> HttpResponse:
 
 def preflight() -> HttpResponse:
     response = HttpResponse(status=204)
+    del response["Content-Type"]
     for name, value in PREFLIGHT_HEADERS.items():
         response[name] = value
     return response
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def history_atom(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
@@ -181,6 +207,7 @@ def history_atom(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def history_rss(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
@@ -190,6 +217,7 @@ def history_rss(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def badge(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":

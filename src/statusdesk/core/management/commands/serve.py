@@ -86,8 +86,9 @@ class Command(BaseCommand):
             if options["with_worker"]:
                 worker = subprocess.Popen([sys.executable, "-m", "statusdesk.cli", "worker"])
                 self.stdout.write(f"worker started (pid {worker.pid})")
+            site = f"http://{options['host']}:{options['port']}"
             self.stdout.write(
-                self.style.SUCCESS(f"statusdesk on http://{options['host']}:{options['port']}/")
+                self.style.SUCCESS(f"statusdesk on {site}/ (the console: {site}/manage/)")
             )
             self.stdout.flush()
             uvicorn.run(
