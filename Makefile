@@ -15,7 +15,8 @@ UV      := $(VENV)/.uv-$(UV_VERSION)
 RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
 
-.PHONY: run test test-sqlite test-postgres lint types fmt venv docs messages lock clean clean-data bench
+.PHONY: run test test-sqlite test-postgres lint types fmt venv docs messages lock clean clean-data bench \
+	bench-statuspage
 
 venv: $(DEV)
 
@@ -68,6 +69,12 @@ fmt: $(DEV)
 # bench/README.md; an hour or more the first time). BENCH_ARGS="--reuse" reuses the seeds.
 bench: $(DEV)
 	$(BIN)/python -m bench.scale $(BENCH_ARGS)
+
+# Not part of `make test`: wrk at the public status page (make run's set-up, the production set-up
+# of deploy/nginx.conf, nginx and bare-ASGI ceilings; bench/README.md). Needs wrk and nginx;
+# PostgreSQL and Redis on 127.0.0.1. BENCH_ARGS="--duration 10" for a quick run.
+bench-statuspage: $(DEV)
+	$(BIN)/python -m bench.statuspage $(BENCH_ARGS)
 
 types: $(DEV)
 	$(BIN)/mypy src

@@ -304,6 +304,9 @@ else:
 
 # The public status page: its name and the address the public reaches it at (links in the
 # Statuspage-compatible API, the feeds and the badge; set it to the real address in production).
+# Where the worker also writes the public files (the /api/v2/ files, feeds, badge) for a web server
+# in front to serve as static files (statusdesk.statuspage.export, docs/deploy.md); unset: nowhere.
+STATUSDESK_PUBLIC_DIR = os.environ.get("STATUSDESK_PUBLIC_DIR", "").strip()
 STATUSDESK_PAGE_NAME = os.environ.get("STATUSDESK_PAGE_NAME", "statusdesk").strip() or "statusdesk"
 STATUSDESK_PUBLIC_URL = (
     os.environ.get("STATUSDESK_PUBLIC_URL", "").strip().rstrip("/")

@@ -683,6 +683,10 @@ def store(snapshot: Snapshot) -> None:
         timeout=None,
     )
     _remember(snapshot)
+    # The files a web server in front serves, when STATUSDESK_PUBLIC_DIR names their directory.
+    from statusdesk.statuspage.export import export_public_files
+
+    export_public_files(snapshot)
 
 
 def rebuild_snapshot() -> Snapshot | None:
