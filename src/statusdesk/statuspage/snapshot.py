@@ -58,8 +58,8 @@ changes, so `render` must depend on the snapshot, `key` and the `vary` headers o
 signed-in user, a cookie, a session or a CSRF token (an answer that sets a cookie is not kept,
 but is still cached by key). The one exception is the language of the HTML pages, which comes
 from the switcher's cookie or Accept-Language: it is part of their key, they vary on
-`("Accept-Language", "Cookie")`, and the fast path keeps them per value of the language cookie. `published_incident()` runs queries: call it
-inside `render`, so it runs once per version.
+`("Accept-Language", "Cookie")`, and the fast path keeps them per value of the language cookie.
+`published_incident()` runs queries: call it inside `render`, so it runs once per version.
 
 Rebuilding: `rebuild_snapshot()` (the reaction to every event that changes public data, see
 reactions.py, and every few minutes, for today's uptime) reads the database and stores a new
