@@ -330,7 +330,11 @@ def test_the_fast_path_keeps_each_language_of_a_page(history: Any) -> None:
 
 
 def test_an_incident_older_than_the_snapshot_reaches_shows_the_same(
-    client: Client, manager: Any, developer: Any, components: list[Component]
+    client: Client,
+    manager: Any,
+    developer: Any,
+    components: list[Component],
+    django_assert_max_num_queries: Any,
 ) -> None:
     """The snapshot holds the 50 latest incidents; an older one is read from its row, once per
     version, and looks the same."""
@@ -349,7 +353,8 @@ def test_an_incident_older_than_the_snapshot_reaches_shows_the_same(
         )
     snapshot = current_snapshot()
     assert str(oldest.pk) not in snapshot.details
-    html = _html(client, reverse("statuspage:incident", args=[oldest.pk]))
+    with django_assert_max_num_queries(12):
+        html = _html(client, reverse("statuspage:incident", args=[oldest.pk]))
     assert "The oldest incident" in html
     updates = html.split('data-testid="updates"', 1)[1]
     assert updates.index("It works normally again") < updates.index("Watching the oldest one.")
