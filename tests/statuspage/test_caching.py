@@ -172,6 +172,10 @@ def test_only_reading_is_allowed(components: list[Component]) -> None:
     missing = client.get("/api/v2/nothing.json")
     assert missing.status_code == 404
     assert missing["Content-Type"].startswith("application/json")
+    refusal = json.loads(missing.content)
+    assert refusal["field"] == "path"
+    assert "/api/v2/nothing.json" in refusal["detail"]
+    assert "/api/v2/summary.json" in refusal["detail"]
 
 
 # --- rebuilt after each committed change (the reaction) -------------------------------------
@@ -359,3 +363,39 @@ def test_a_cache_that_does_not_answer_still_gets_an_answer(
     assert response.status_code == 200
     assert [i["id"] for i in json.loads(response.content)["incidents"]] == [str(incident.pk)]
     assert client.get("/badge.svg").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crowd_on_a_cold_cache_builds_the_snapshot_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from django.db import connection
+
+    component_services.ensure_default_components()  # committed: its reactions built one
+    cache.clear()
+    snapshot.forget_local()
+    builds: list[int] = []
+    real_build = snapshot.build_snapshot
+
+    def counted(**kwargs: Any) -> snapshot.Snapshot:
+        builds.append(1)
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(snapshot, "build_snapshot", counted)
+    versions: list[str] = []
+    start = threading.Barrier(8)
+
+    def visitor() -> None:
+        start.wait()
+        try:
+            versions.append(snapshot.current_snapshot().version)
+        finally:
+            connection.close()
+
+    crowd = [threading.Thread(target=visitor) for _ in range(8)]
+    for thread in crowd:
+        thread.start()
+    for thread in crowd:
+        thread.join()
+    assert len(versions) == 8 and len(set(versions)) == 1
+    assert len(builds) == 1

@@ -18,6 +18,8 @@ urlpatterns: list[URLPattern] = [
         views.api_file,
         name="api",
     ),
+    # Anything else under /api/v2/: a 404 naming the files there are.
+    re_path(r"^api/v2/", views.api_unknown, name="api_unknown"),
     path("history.atom", views.history_atom, name="atom"),
     path("history.rss", views.history_rss, name="rss"),
     path("badge.svg", views.badge, name="badge"),

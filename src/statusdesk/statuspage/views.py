@@ -24,6 +24,7 @@ from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from statusdesk.core.schemas import error_body
 from statusdesk.core.time import to_display
 from statusdesk.incidents.models import Component, Severity
 from statusdesk.statuspage import feeds, published
@@ -35,11 +36,13 @@ from statusdesk.statuspage.pages import (
 )
 from statusdesk.statuspage.snapshot import (
     API_PATHS,
+    CORS_HEADERS,
     PREFLIGHT_HEADERS,
     Snapshot,
     cached_response,
     current_snapshot,
     published_incident,
+    to_json,
 )
 
 HTML = "text/html; charset=utf-8"
@@ -180,8 +183,6 @@ JSON = "application/json"
 def api_file(request: HttpRequest, name: str) -> HttpResponse:
     """/api/v2/<name>.json, open to every origin (CORS), as Statuspage's."""
     path = f"/api/v2/{name}.json"
-    if path not in API_PATHS:
-        raise Http404(f"no such file: {path}")
     if request.method == "OPTIONS":
         return preflight()
 
@@ -189,6 +190,19 @@ def api_file(request: HttpRequest, name: str) -> HttpResponse:
         return snapshot.documents[path]
 
     return cached_response(request, path, render, JSON, cors=True)
+
+
+@csrf_exempt
+def api_unknown(request: HttpRequest) -> HttpResponse:
+    """A path under /api/v2/ that is not one of Statuspage's files: 404, in the API's error shape,
+    naming the files there are."""
+    files = ", ".join(API_PATHS)
+    detail = f"there is no file at {request.path}; the public files are {files}"
+    response = HttpResponse(to_json(error_body(detail, field="path")), status=404)
+    response["Content-Type"] = JSON
+    for name, value in CORS_HEADERS.items():
+        response[name] = value
+    return response
 
 
 def preflight() -> HttpResponse:
