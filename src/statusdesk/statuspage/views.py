@@ -198,7 +198,7 @@ def api_unknown(request: HttpRequest) -> HttpResponse:
     naming the files there are."""
     files = ", ".join(API_PATHS)
     detail = f"there is no file at {request.path}; the public files are {files}"
-    response = HttpResponse(to_json(error_body(detail, field="path")), status=404)
+    response = HttpResponse(to_json(error_body(detail)), status=404)
     response["Content-Type"] = JSON
     for name, value in CORS_HEADERS.items():
         response[name] = value
