@@ -69,3 +69,52 @@ def test_nothing_written_without_the_setting(
     settings.STATUSDESK_PUBLIC_DIR = ""
     snapshot.rebuild_snapshot()
     assert not any(tmp_path.iterdir())
+
+
+def test_status_page_files_hold_what_statusdesk_answers_in_each_language(
+    public_dir: Path,
+    client: Client,
+    settings: Any,
+    manager: Any,
+    developer: Any,
+    components: list[Component],
+) -> None:
+    a_published_incident(manager, developer, components, name="Uploads fail")
+    snapshot.rebuild_snapshot()
+    languages = [code for code, _name in settings.LANGUAGES]
+    assert languages == ["en", "es"]
+    for language in languages:
+        file = public_dir / f"index.{language}.html"
+        assert stat.S_IMODE(file.stat().st_mode) == 0o644
+        body = file.read_bytes()
+        assert b"Uploads fail" in body
+        assert f'<html lang="{language}">'.encode() in body
+        assert b"csrfmiddlewaretoken" not in body
+        # Chosen by Accept-Language, by the switcher's cookie, and for a signed-in reader.
+        answer = client.get("/", headers={"accept-language": language})
+        assert answer.status_code == 200
+        assert answer.content == body, language
+        client.cookies["django_language"] = language
+        assert client.get("/", headers={"accept-language": "fr"}).content == body
+        client.force_login(manager)
+        assert client.get("/").content == body
+        client.logout()
+        client.cookies.clear()
+    assert (public_dir / "index.en.html").read_bytes() != (public_dir / "index.es.html").read_bytes()
+
+
+def test_status_page_file_rewritten_only_on_change(
+    public_dir: Path, manager: Any, developer: Any, components: list[Component]
+) -> None:
+    # No active incident: nothing on the page moves with the clock (an open incident's uptime of
+    # today does, and then the periodic refresh rewrites the page with the newer figure).
+    snapshot.rebuild_snapshot()
+    page = public_dir / "index.es.html"
+    os.utime(page, (1_000_000, 1_000_000))
+    snapshot.rebuild_snapshot()
+    assert page.stat().st_mtime == 1_000_000
+    a_published_incident(manager, developer, components, name="Uploads fail")
+    snapshot.rebuild_snapshot()
+    assert b"Uploads fail" in page.read_bytes()
+    assert page.stat().st_mtime != 1_000_000
+    assert not list(public_dir.rglob(".*"))

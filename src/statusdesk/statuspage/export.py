@@ -3,10 +3,17 @@
 With STATUSDESK_PUBLIC_DIR set, every snapshot stored (snapshot.store: the worker's rebuild after a
 change, the periodic refresh) also writes the bytes of the public paths that depend on nothing but
 the snapshot: the Statuspage-compatible `/api/v2/` files, the history feeds and the badge, under
-the same paths (`<dir>/api/v2/summary.json`, `<dir>/history.atom`, ...). nginx serves them as
-static files (deploy/nginx.conf, docs/deploy.md) and asks statusdesk only for what is not there.
-A change is thus public as soon as the worker has rebuilt the snapshot, and serving it costs what
-a static file costs.
+the same paths (`<dir>/api/v2/summary.json`, `<dir>/history.atom`, ...), and the status page
+`/` in each language of settings.LANGUAGES (`<dir>/index.en.html`, `<dir>/index.es.html`). nginx
+serves them as static files (deploy/nginx.conf, docs/deploy.md), choosing the page's language as
+Django does (the switcher's cookie, else Accept-Language), and asks statusdesk only for what is not
+there. A change is thus public as soon as the worker has rebuilt the snapshot, and serving it
+costs what a static file costs.
+
+The status page is rendered by the view's own function (views.status_page_html) for a request
+that carries nothing (no cookie, no session, no user): its bytes are those statusdesk answers to
+any reader of that language, signed in or not (the page shows nothing of the reader; the language
+switcher posts to a CSRF-exempt view, so the page holds no token).
 
 Each file is replaced whole (written beside it, then renamed), readable by every user (the web
 server runs as another user), and left alone when its bytes did not change, so that its
@@ -22,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.http import HttpRequest
+from django.utils import translation
 
 if TYPE_CHECKING:
     from statusdesk.statuspage.snapshot import Snapshot
@@ -37,7 +46,27 @@ def public_files(snapshot: Snapshot) -> dict[str, bytes]:
     files["/history.atom"] = feeds.atom(snapshot)
     files["/history.rss"] = feeds.rss(snapshot)
     files["/badge.svg"] = feeds.badge(snapshot)
+    files.update(status_pages(snapshot))
     return files
+
+
+def page_file(language: str) -> str:
+    """Where the status page in `language` is written (deploy/nginx.conf serves `/` from it)."""
+    return f"/index.{language}.html"
+
+
+def status_pages(snapshot: Snapshot) -> dict[str, bytes]:
+    """The status page in every language, as the view renders it for an anonymous reader."""
+    from statusdesk.statuspage.views import status_page_html
+
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = request.path_info = "/"
+    pages = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            pages[page_file(language)] = status_page_html(request, snapshot)
+    return pages
 
 
 def export_public_files(snapshot: Snapshot) -> None:
