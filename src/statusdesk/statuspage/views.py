@@ -50,9 +50,7 @@ HTML = "text/html; charset=utf-8"
 LANGUAGE_VARY = ("Accept-Language", "Cookie")
 
 
-def render_page(
-    request: HttpRequest, here: str, template: str, context: dict[str, Any]
-) -> bytes:
+def render_page(request: HttpRequest, here: str, template: str, context: dict[str, Any]) -> bytes:
     """A public page's bytes in the active language. Nothing in them depends on the reader but the
     language: no CSRF token (the switcher posts to a CSRF-exempt view), no user, no session."""
     common = {
