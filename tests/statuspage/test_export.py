@@ -275,3 +275,21 @@ def test_nginx_falls_back_to_statusdesk_without_the_file(nginx: str, public_dir:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(post, timeout=10)
     assert refused.value.code == 502
+
+
+def test_a_page_that_cannot_be_rendered_is_removed_and_the_data_still_written(
+    public_dir: Path, monkeypatch: pytest.MonkeyPatch, components: list[Component]
+) -> None:
+    snapshot.rebuild_snapshot()
+    assert (public_dir / "index.en.html").exists()
+
+    def broken(*args: Any) -> bytes:
+        raise RuntimeError("template trouble")
+
+    monkeypatch.setattr("statusdesk.statuspage.views.status_page_html", broken)
+    summary = public_dir / "api/v2/summary.json"
+    summary.unlink()
+    snapshot.rebuild_snapshot()
+    assert summary.exists()
+    assert not (public_dir / "index.en.html").exists()
+    assert not (public_dir / "index.es.html").exists()

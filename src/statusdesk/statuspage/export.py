@@ -13,7 +13,12 @@ costs what a static file costs.
 The status page is rendered by the view's own function (views.status_page_html) for a request
 that carries nothing (no cookie, no session, no user): its bytes are those statusdesk answers to
 any reader of that language, signed in or not (the page shows nothing of the reader; the language
-switcher posts to a CSRF-exempt view, so the page holds no token).
+switcher posts to a CSRF-exempt view, so the page holds no token). One difference in time: the
+uptime of today of a component with an open incident moves with the clock but not the snapshot's
+version, so statusdesk keeps the page it first rendered for a version while the file is rewritten
+by each rebuild (the periodic refresh, every 5 minutes) with the newer figure. If the page cannot
+be rendered, the old page files are removed (and the error logged): nginx then asks statusdesk
+for `/` rather than serve a page older than the data files.
 
 Each file is replaced whole (written beside it, then renamed), readable by every user (the web
 server runs as another user), and left alone when its bytes did not change, so that its
@@ -38,16 +43,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def public_files(snapshot: Snapshot) -> dict[str, bytes]:
-    """Path → its bytes, for every path exported."""
+def data_files(snapshot: Snapshot) -> dict[str, bytes]:
+    """Path → its bytes, for the public data: the /api/v2/ files, the feeds, the badge."""
     from statusdesk.statuspage import feeds
 
     files = dict(snapshot.documents)
     files["/history.atom"] = feeds.atom(snapshot)
     files["/history.rss"] = feeds.rss(snapshot)
     files["/badge.svg"] = feeds.badge(snapshot)
-    files.update(status_pages(snapshot))
     return files
+
+
+def public_files(snapshot: Snapshot) -> dict[str, bytes]:
+    """Path → its bytes, for every path exported: the data and the status pages."""
+    return {**data_files(snapshot), **status_pages(snapshot)}
+
+
+def _page_files_or_none(root: Path, snapshot: Snapshot) -> dict[str, bytes]:
+    """The status pages; if one cannot be rendered, none, and the old ones are removed, so that
+    nginx asks statusdesk for `/` rather than serve a page older than the data files."""
+    try:
+        return status_pages(snapshot)
+    except Exception:
+        logger.exception("could not render the status page for %s", root)
+        for language, _name in settings.LANGUAGES:
+            (root / page_file(language).lstrip("/")).unlink(missing_ok=True)
+        return {}
 
 
 def page_file(language: str) -> str:
@@ -75,8 +96,9 @@ def export_public_files(snapshot: Snapshot) -> None:
     directory = getattr(settings, "STATUSDESK_PUBLIC_DIR", "")
     if not directory:
         return
+    root = Path(directory)
     try:
-        write_files(Path(directory), public_files(snapshot))
+        write_files(root, {**data_files(snapshot), **_page_files_or_none(root, snapshot)})
     except OSError:
         logger.exception("could not write the public files into %s", directory)
 
