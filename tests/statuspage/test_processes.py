@@ -11,7 +11,10 @@ the only time asserted (a functional deadline, not a performance figure).
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from bench.statuspage import DEPLOY_NGINX, nginx_main, production_site
 from tests.processes import Site, a_site, wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.processes]
@@ -153,3 +157,62 @@ def test_two_web_processes_share_one_snapshot_in_redis(
     wait_for(lambda: incident in incident_ids(second), what="the incident on web-b")
     assert get(first, "/api/v2/summary.json")[2] == get(second, "/api/v2/summary.json")[2]
     site.stop(worker)
+
+
+def test_nginx_serves_the_status_page_file_the_worker_writes(
+    site: Site, redis_url: str, tmp_path: Path
+) -> None:
+    """deploy/nginx.conf in front of a real `statusdesk serve` and `statusdesk worker` writing the
+    public files: `/` through nginx is the worker's file, in the reader's language, current within
+    a second of the commit, and the very bytes statusdesk answers itself."""
+    if not Path("/usr/sbin/nginx").exists():
+        pytest.skip("Debian's nginx not installed")
+    public = tmp_path / "public"
+    env = {**site.queue("page-file", redis_url), "STATUSDESK_PUBLIC_DIR": str(public)}
+    worker = site.start_worker("worker-page-file", **env)
+    web = start_server(site, "web-page-file", env)
+    port = free_port()
+    (tmp_path / "cache").mkdir()
+    conf = nginx_main(
+        tmp_path / "nginx",
+        production_site(
+            DEPLOY_NGINX.read_text(),
+            port=port,
+            hop_port=free_port(),
+            upstreams=[web],
+            cache=tmp_path / "cache",
+            static=tmp_path / "static",
+            public=public,
+        ),
+    )
+    nginx = subprocess.Popen(
+        ["/usr/sbin/nginx", "-c", str(conf)], stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        wait_for(lambda: get(port, "/healthz")[0] == 200, what="nginx")
+
+        def page(language: str, at: int = port) -> bytes:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{at}/", headers={"Accept-Language": language}
+            )
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return bytes(answer.read())
+
+        incident, stamp = publish_in_background(site, env, tmp_path, "Status page as a file")
+        deadline = time.monotonic() + 30
+        while b"Status page as a file" not in page("es"):
+            assert time.monotonic() < deadline, site.log("worker-page-file")
+            time.sleep(0.02)
+        seen = time.time()
+        committed = float(wait_for(lambda: stamp.exists() and stamp.read_text(), what="stamp"))
+        assert seen - committed < VISIBLE_WITHIN, f"visible {seen - committed:.2f} s after"
+        for language in ("en", "es"):
+            file = (public / f"index.{language}.html").read_bytes()
+            assert page(language) == file  # nginx served the file ...
+            assert page(language, web) == file  # ... which is statusdesk's own answer
+        assert b'<html lang="es">' in page("es-ES,es;q=0.9,en;q=0.8")
+        assert b'<html lang="en">' in page("fr-FR,fr;q=0.9")
+    finally:
+        os.killpg(nginx.pid, signal.SIGTERM)
+        nginx.wait(timeout=10)
+        site.stop(worker)

@@ -50,21 +50,36 @@ HTML = "text/html; charset=utf-8"
 LANGUAGE_VARY = ("Accept-Language", "Cookie")
 
 
+def render_page(request: HttpRequest, here: str, template: str, context: dict[str, Any]) -> bytes:
+    """A public page's bytes in the active language. Nothing in them depends on the reader but the
+    language: no CSRF token (the switcher posts to a CSRF-exempt view), no user, no session."""
+    common = {
+        "page_name": settings.STATUSDESK_PAGE_NAME,
+        "page_logo_url": settings.STATUSDESK_PAGE_LOGO_URL,
+        "here": here,
+    }
+    return render_to_string(template, {**common, **context}, request=request).encode()
+
+
 def _page(request: HttpRequest, key: str, here: str, template: str, context: Any) -> HttpResponse:
     """A page under `key` (its address, normalised) in the request's language. `context` is called
     with the snapshot only when the page is rendered (once per version, key and language)."""
     language = get_language()
 
     def render(snapshot: Snapshot) -> bytes:
-        common = {
-            "page_name": settings.STATUSDESK_PAGE_NAME,
-            "page_logo_url": settings.STATUSDESK_PAGE_LOGO_URL,
-            "here": here,
-        }
-        html = render_to_string(template, {**common, **context(snapshot)}, request=request)
-        return html.encode()
+        return render_page(request, here, template, context(snapshot))
 
     return cached_response(request, f"page:{key}:{language}", render, HTML, LANGUAGE_VARY)
+
+
+STATUS_PAGE = "statuspage/status_page.html"
+
+
+def status_page_html(request: HttpRequest, snapshot: Snapshot) -> bytes:
+    """The status page (`/`) of `snapshot` in the active language: what the view answers, and what
+    export.py writes for nginx to serve."""
+    context = {"nav": "status", **status_page_context(snapshot)}
+    return render_page(request, request.path, STATUS_PAGE, context)
 
 
 @csrf_exempt
@@ -72,12 +87,11 @@ def _page(request: HttpRequest, key: str, here: str, template: str, context: Any
 def status_page(request: HttpRequest) -> HttpResponse:
     """The status page: the overall banner, every component with its 90-day uptime, the active
     incidents with their updates, the last 7 days of resolved ones. The snapshot only."""
-    path = request.path
 
-    def context(snapshot: Snapshot) -> dict[str, Any]:
-        return {"nav": "status", **status_page_context(snapshot)}
+    def render(snapshot: Snapshot) -> bytes:
+        return status_page_html(request, snapshot)
 
-    return _page(request, path, path, "statuspage/status_page.html", context)
+    return cached_response(request, f"page:/:{get_language()}", render, HTML, LANGUAGE_VARY)
 
 
 @csrf_exempt
