@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("statusdesk.accounts.urls")),
     path("", include("statusdesk.incidents.urls")),
+    path("", include("statusdesk.notifications.urls")),
 ]
