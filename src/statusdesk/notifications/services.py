@@ -34,6 +34,7 @@ from statusdesk.accounts.models import User
 from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems, RuleViolation
 from statusdesk.core.events import record
 from statusdesk.core.models import Event
+from statusdesk.incidents.limits import ID_MAX
 from statusdesk.incidents.models import AffectedComponent, Component
 from statusdesk.notifications.events import SubscriberEvent
 from statusdesk.notifications.limits import EMAIL_MAX, URL_MAX
@@ -238,7 +239,9 @@ def _component_filter(problems: Problems, ids: Iterable[Any] | None) -> list[Com
     wanted = list(dict.fromkeys(ids or []))
     if not wanted:
         return []
-    numbers = [pk for pk in wanted if isinstance(pk, int) and not isinstance(pk, bool)]
+    numbers = [
+        pk for pk in wanted if isinstance(pk, int) and not isinstance(pk, bool) and 0 < pk <= ID_MAX
+    ]
     found = {c.pk: c for c in Component.objects.filter(pk__in=numbers)}
     missing = [str(pk) for pk in wanted if pk not in found]
     if missing:
