@@ -149,7 +149,6 @@ def many_confirmed_subscribers(count: int, *, domain: str = "subscribers.example
     fault tests and the benchmark need, where one service call each would take minutes. Each is
     what `add_subscriber(confirmed=True)` makes, without its event. Returns the first id."""
     now = timezone.now()
-    first = None
     for start in range(0, count, 5000):
         rows = [
             Subscriber(
@@ -165,3 +164,23 @@ def many_confirmed_subscribers(count: int, *, domain: str = "subscribers.example
         Subscriber.objects.bulk_create(rows, batch_size=1000)
     first = Subscriber.objects.filter(email=f"s0@{domain}").values_list("pk", flat=True).first()
     return int(first or 0)
+
+
+def many_webhook_subscribers(count: int, *, base_url: str) -> None:
+    """`count` confirmed webhook subscribers, `<base_url>/hook/<i>` each, written in bulk (see
+    many_confirmed_subscribers), each with its own signing secret."""
+    now = timezone.now()
+    for start in range(0, count, 5000):
+        rows = [
+            Subscriber(
+                kind=SubscriberKind.WEBHOOK,
+                webhook_url=f"{base_url}/hook/{i}",
+                all_components=True,
+                secret=notification_services.new_webhook_secret(),
+                key=secrets.token_hex(16),
+                created_at=now,
+                confirmed_at=now,
+            )
+            for i in range(start, min(start + 5000, count))
+        ]
+        Subscriber.objects.bulk_create(rows, batch_size=1000)

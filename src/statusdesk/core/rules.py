@@ -274,8 +274,7 @@ RULES: tuple[Rule, ...] = (
             "every update (R5).",
         ),
         planned=(
-            "Showing the resolution on the public status page and unlocking the postmortem "
-            "(R12).",
+            "Showing the resolution on the public status page and unlocking the postmortem (R12).",
         ),
     ),
     Rule(

@@ -32,6 +32,9 @@ from statusdesk.notifications.models import Delivery, Subscriber
 
 MANAGE = "@@statusdesk-manage-url@@"
 UNSUBSCRIBE = "@@statusdesk-unsubscribe-url@@"
+# Stand-ins for the recipient and the Message-ID in an event's prepared e-mail (see raw_email).
+RECIPIENT = "statusdesk-recipient@placeholder.invalid"
+MESSAGE_ID = "<statusdesk-message-id@placeholder.invalid>"
 
 # Statuspage's words for an incident's impact and the page's indicator.
 IMPACT = {
@@ -200,6 +203,7 @@ class MessageBuilder:
 
     def __init__(self) -> None:
         self._events: dict[int, EventMessage] = {}
+        self._raw: dict[int, bytes] = {}
 
     def _of(self, delivery: Delivery) -> EventMessage:
         built = self._events.get(delivery.event_id)
@@ -210,9 +214,14 @@ class MessageBuilder:
     def email(self, delivery: Delivery) -> EmailMultiAlternatives:
         subscriber = delivery.subscriber
         assert subscriber is not None
+        return self._email(
+            delivery, services.manage_url(subscriber), services.unsubscribe_url(subscriber)
+        )
+
+    def _email(self, delivery: Delivery, manage: str, unsubscribe: str) -> EmailMultiAlternatives:
+        subscriber = delivery.subscriber
+        assert subscriber is not None
         built = self._of(delivery)
-        manage = services.manage_url(subscriber)
-        unsubscribe = services.unsubscribe_url(subscriber)
 
         def fill(text: str) -> str:
             return text.replace(MANAGE, manage).replace(UNSUBSCRIBE, unsubscribe)
@@ -233,6 +242,31 @@ class MessageBuilder:
         )
         message.attach_alternative(fill(built.html), "text/html")
         return message
+
+    def raw_email(self, delivery: Delivery) -> tuple[str, list[str], bytes]:
+        """The same e-mail as email(), as the bytes an SMTP server receives: the event's message
+        is rendered and encoded once, and each subscriber's address, Message-ID and links are put
+        in (the text parts are 8-bit, never re-wrapped, so the stand-ins stay whole)."""
+        subscriber = delivery.subscriber
+        assert subscriber is not None
+        template = self._raw.get(delivery.event_id)
+        if template is None:
+            stand_in = Delivery(
+                event_id=delivery.event_id,
+                subscriber=Subscriber(email=RECIPIENT),
+                idempotency_key="stand-in",
+            )
+            message = self._email(stand_in, MANAGE, UNSUBSCRIBE)
+            message.extra_headers["Message-ID"] = MESSAGE_ID
+            template = message.message().as_bytes(linesep="\r\n")
+            self._raw[delivery.event_id] = template
+        raw = (
+            template.replace(RECIPIENT.encode(), subscriber.email.encode())
+            .replace(MESSAGE_ID.encode(), message_id(delivery).encode())
+            .replace(MANAGE.encode(), services.manage_url(subscriber).encode())
+            .replace(UNSUBSCRIBE.encode(), services.unsubscribe_url(subscriber).encode())
+        )
+        return settings.STATUSDESK_FROM_EMAIL, [subscriber.email], raw
 
     def webhook(self, delivery: Delivery) -> tuple[bytes, dict[str, str]]:
         subscriber = delivery.subscriber

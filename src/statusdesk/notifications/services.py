@@ -57,6 +57,8 @@ CONFIRM_MAX_AGE = timedelta(days=7)
 SUBSCRIBE_WINDOW = timedelta(hours=1)
 # The fan-out writes and queues deliveries this many at a time.
 FANOUT_BATCH = 1000
+# Sent deliveries are marked this many at a time (the most a crash can send twice, per thread).
+MARK_SENT_EVERY = 20
 # A delivery the queue has not taken this long after it was due is queued again by the sweep.
 SWEEP_GRACE = timedelta(seconds=30)
 
@@ -669,11 +671,13 @@ def claim(ids: Iterable[int]) -> tuple[str, list[Delivery]]:
     return token, rows
 
 
-def mark_sent(delivery: Delivery, token: str) -> bool:
-    return bool(
-        Delivery.objects.filter(pk=delivery.pk, claim=token, state=DeliveryState.SENDING).update(
-            state=DeliveryState.SENT, sent_at=timezone.now(), last_error=""
-        )
+def mark_sent(ids: list[int], token: str) -> int:
+    """Mark sent what this claim sent (one write for several: on SQLite every write waits for the
+    one lock, and a write per message made the database the bottleneck)."""
+    if not ids:
+        return 0
+    return Delivery.objects.filter(pk__in=ids, claim=token, state=DeliveryState.SENDING).update(
+        state=DeliveryState.SENT, sent_at=timezone.now(), last_error=""
     )
 
 
@@ -705,9 +709,9 @@ def release(deliveries: Iterable[Delivery], token: str) -> list[int]:
 def deliver(ids: list[int]) -> int:
     """Send the deliveries among `ids` this worker can claim; returns how many were sent.
 
-    E-mails share one SMTP connection; each delivery is marked as soon as it is sent, so a crash
-    leaves at most the message in flight to be sent again (with the same Message-ID, so the
-    receiver can tell). Failures are scheduled again together."""
+    E-mails share one SMTP connection. Sent deliveries are marked MARK_SENT_EVERY at a time, so
+    a crash leaves at most that many (per worker thread) to be sent again, with the same
+    Message-ID / webhook-id, so the receiver can tell. Failures are scheduled again together."""
     from statusdesk.notifications.messages import MessageBuilder
     from statusdesk.notifications.transports import TransportError, Transports
 
@@ -720,8 +724,12 @@ def deliver(ids: list[int]) -> int:
     builder = MessageBuilder()
     retries: list[tuple[int, datetime]] = []
     sent = 0
+    done: list[int] = []
     with Transports() as transports:
         for index, delivery in enumerate(rows):
+            if len(done) >= MARK_SENT_EVERY:
+                sent += mark_sent(done, token)
+                done = []
             if time.monotonic() - started > budget:
                 _queue_batches(release(rows[index:], token))
                 break
@@ -738,7 +746,8 @@ def deliver(ids: list[int]) -> int:
                 if due is not None:
                     retries.append((delivery.pk, due))
                 continue
-            sent += mark_sent(delivery, token)
+            done.append(delivery.pk)
+    sent += mark_sent(done, token)
     if retries:
         latest = max(due for _, due in retries)
         delay = max((latest - timezone.now()).total_seconds(), 0.0)
