@@ -15,7 +15,8 @@ UV      := $(VENV)/.uv-$(UV_VERSION)
 RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
 
-.PHONY: run test test-sqlite test-postgres lint types fmt venv docs lock clean clean-data bench
+.PHONY: run test test-sqlite test-postgres lint types fmt venv docs messages lock clean clean-data bench \
+	bench-statuspage
 
 venv: $(DEV)
 
@@ -69,12 +70,24 @@ fmt: $(DEV)
 bench: $(DEV)
 	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
+# Not part of `make test`: wrk at the public status page (make run's set-up, the production set-up
+# of deploy/nginx.conf, nginx and bare-ASGI ceilings; bench/README.md). Needs wrk and nginx;
+# PostgreSQL and Redis on 127.0.0.1. BENCH_ARGS="--duration 10" for a quick run.
+bench-statuspage: $(DEV)
+	$(BIN)/python -m bench.statuspage $(BENCH_ARGS)
+
 types: $(DEV)
 	$(BIN)/mypy src
 
 # docs/rules.md from src/statusdesk/core/rules.py (a test fails when it is out of date).
 docs: $(RUNTIME)
 	$(BIN)/statusdesk docs
+
+# The Spanish catalogue (src/statusdesk/locale/es): collect the texts, then, once translated,
+# compile the .mo that ships beside the .po (needs gettext's msgfmt; a test fails when it is stale).
+messages: $(RUNTIME)
+	cd src/statusdesk && ../../$(BIN)/statusdesk makemessages -l es --no-location --ignore "*/vendor/*"
+	cd src/statusdesk && ../../$(BIN)/statusdesk compilemessages
 
 # Re-generate both locks from pyproject.toml with the virtualenv's own uv; versions already
 # pinned are kept unless pyproject.toml needs others (delete a lock to upgrade everything).

@@ -54,6 +54,18 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_public_snapshot_yet() -> None:
+    """Each test starts with an empty cache and no snapshot in memory (in the tests the cache is
+    the process's own: tests/settings.py), so no test sees another's status page."""
+    from django.core.cache import cache
+
+    from statusdesk.statuspage.snapshot import forget_local
+
+    cache.clear()
+    forget_local()
+
+
 @pytest.fixture
 def components(db: None) -> list[Component]:
     ensure_default_components()

@@ -184,3 +184,156 @@ def many_webhook_subscribers(count: int, *, base_url: str) -> None:
             for i in range(start, min(start + 5000, count))
         ]
         Subscriber.objects.bulk_create(rows, batch_size=1000)
+
+
+# Strings that exist only in the non-public parts of a scene: a public page must never show them.
+SECRETS = {
+    "report_title": "SECRET-report-title-7f3a",
+    "report_description": "SECRET-report-description-91bc",
+    "reporter": "secret.reporter@client.example",
+    "issue_title": "SECRET-issue-title-44de",
+    "issue_description": "SECRET-issue-description-0a1f",
+    "issue_url": "https://gitlab.example.com/secret-issue-5521",
+    "draft_title": "SECRET-unpublished-incident-2b77",
+}
+
+
+def a_secret_draft(
+    manager: User, *, at: datetime | None = None, issue_title: str = SECRETS["issue_title"]
+) -> Incident:
+    """A confirmed incident, not published, whose report and issue carry the SECRETS."""
+    report = a_report(
+        manager,
+        at=at,
+        title=SECRETS["report_title"],
+        description=SECRETS["report_description"],
+        reporter=SECRETS["reporter"],
+    )
+    return services.confirm_incident(
+        actor=manager,
+        report=report,
+        issue_title=issue_title,
+        issue_description=SECRETS["issue_description"],
+        issue_url=SECRETS["issue_url"],
+        at=at,
+    )
+
+
+def a_past_incident(
+    manager: User,
+    developer: User,
+    components: list[Component],
+    *,
+    days_ago: float,
+    hours: float,
+    name: str,
+    severity: str = "partial_outage",
+    updates: tuple[tuple[str, str], ...] = (),
+    resolve: bool = True,
+    **fields: Any,
+) -> Incident:
+    """Reported, confirmed, assigned and published `days_ago` (back-filled), with its updates
+    spread over `hours`, and resolved at the end unless `resolve` is false. The report and the issue
+    carry the SECRETS, which public pages must never show."""
+    start = timezone.now() - timedelta(days=days_ago)
+    incident = a_secret_draft(manager, at=start)
+    services.assign_developer(actor=manager, incident=incident, developer=developer, at=start)
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        at=start + timedelta(minutes=5),
+        **publication(components, name=name, severity=severity, **fields),
+    )
+    step = timedelta(hours=hours) / (len(updates) + 1)
+    for number, (status, message) in enumerate(updates, start=1):
+        services.post_update(
+            actor=manager,
+            incident=incident,
+            status=status,
+            message=message,
+            at=start + step * number,
+        )
+    if resolve:
+        services.resolve_incident(
+            actor=manager,
+            incident=incident,
+            message=f"{name}: resolved.\nIt works normally again.",
+            at=start + timedelta(hours=hours),
+        )
+    incident.refresh_from_db()
+    return incident
+
+
+def a_status_page_history(
+    manager: User, developer: User, components: list[Component]
+) -> dict[str, Incident]:
+    """What a status page looks like after a few months: resolved incidents across three months
+    (one within the last 7 days), one active incident with updates, and an incident confirmed but
+    never published (a draft, with a secret name)."""
+    by_key = {c.key: c for c in components}
+    platform = by_key.get("platform", components[0])
+    web = by_key.get("web", components[1])
+    scanning = by_key.get("scanning", components[2])
+    docs = by_key.get("docs", components[3])
+    scene = {
+        "old": a_past_incident(
+            manager,
+            developer,
+            components,
+            days_ago=70,
+            hours=5,
+            name="Slow documentation search",
+            severity="degraded_performance",
+            component_ids=[docs.pk],
+        ),
+        "last_month": a_past_incident(
+            manager,
+            developer,
+            components,
+            days_ago=33,
+            hours=3,
+            name="Web console unavailable",
+            severity="major_outage",
+            component_ids=[web.pk, platform.pk],
+            updates=(("monitoring", "A fix is deployed; we are watching the error rate."),),
+        ),
+        "recent": a_past_incident(
+            manager,
+            developer,
+            components,
+            days_ago=3,
+            hours=2,
+            name="Delayed e-mail notifications",
+            severity="partial_outage",
+            component_ids=[by_key.get("mailing", components[-1]).pk],
+        ),
+        "active": a_past_incident(
+            manager,
+            developer,
+            components,
+            days_ago=0.1,
+            hours=2,
+            resolve=False,
+            name="Scans wait in the queue",
+            severity="partial_outage",
+            component_ids=[scanning.pk],
+            workaround="Run the CLI scanner locally until the queue drains.",
+            workaround_url="https://docs.example.com/machine/cli",
+            updates=(("investigating", "Workers restarted; the queue is still not draining."),),
+        ),
+    }
+    scene["draft"] = a_secret_draft(manager, issue_title=SECRETS["draft_title"])
+    scene["assigned_draft"] = services.assign_developer(
+        actor=manager, incident=a_secret_draft(manager), developer=developer
+    )
+    return scene
+
+
+def a_dismissed_report(manager: User, *, reason: str, **report: Any) -> Report:
+    filed = a_report(manager, **report)
+    return services.dismiss_report(actor=manager, report=filed, reason=reason)
+
+
+def an_update(manager: User, incident: Incident, **overrides: Any) -> Any:
+    """A public update: monitoring, with a message, unless told otherwise."""
+    return services.post_update(actor=manager, incident=incident, **update_fields(**overrides))

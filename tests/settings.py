@@ -11,3 +11,5 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.noticeboard"]  # noqa: F405
 # real queue (SQLite under the var dir, or Redis).
 if os.environ.get("STATUSDESK_TEST_QUEUE") != "real":
     HUEY = {**HUEY, "immediate": True}  # noqa: F405
+    # The snapshot's cache is this process's own (each test starts with it empty).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

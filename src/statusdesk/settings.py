@@ -6,6 +6,8 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -74,6 +76,7 @@ INSTALLED_APPS = [
     "statusdesk.accounts",
     "statusdesk.incidents",
     "statusdesk.notifications",
+    "statusdesk.statuspage",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +86,8 @@ MIDDLEWARE = [
     "statusdesk.core.middleware.ApiRefusalsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page: the switcher's cookie, else Accept-Language, else English.
+    "statusdesk.core.middleware.PageLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,6 +160,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Named routes: the console (and its sign-in) lives under /manage/.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -181,9 +187,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# English and Spanish: the public pages (status page, Incidents Page, incident page) are fully
+# translated; the console in part. The translations ship inside the package (locale/).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True
 USE_TZ = True
 
 # Times are shown in this zone (the process document writes timelines in UTC-5).
@@ -229,9 +240,23 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The public status page's logo (an image address, shown instead of the page's name in its header;
+# a logo on another host is added to the Content-Security-Policy's img-src, its origin only).
+STATUSDESK_PAGE_LOGO_URL = os.environ.get("STATUSDESK_PAGE_LOGO_URL", "").strip()
+_logo = urlsplit(STATUSDESK_PAGE_LOGO_URL)
+if _logo.scheme in ("http", "https") and _logo.netloc:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_logo.scheme}://{_logo.netloc}")
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # The queue's name: two statusdesk sites on one Redis keep their work apart with two names.
 QUEUE_NAME = os.environ.get("STATUSDESK_QUEUE_NAME", "statusdesk")
+
+# The consumer's polling of the queue: an idle Huey consumer backs off up to max_delay between
+# looks (10 s by default), which would delay the status page's rebuild after a change by as much.
+# At most half a second keeps a change visible within a second of its commit (docs/statuspage.md);
+# each look is one indexed read of the queue's table. Redis blocks on the queue instead (BRPOP)
+# and answers at once.
+HUEY_CONSUMER = {"initial_delay": 0.1, "backoff": 1.15, "max_delay": 0.5}
 
 # Huey: SQLite storage under var/ by default, Redis when REDIS_URL is set.
 if REDIS_URL:
@@ -240,6 +265,7 @@ if REDIS_URL:
         "name": QUEUE_NAME,
         "url": REDIS_URL,
         "immediate": False,
+        "consumer": HUEY_CONSUMER,
     }
 else:
     HUEY_FILE = VAR_DIR / "huey.sqlite3"
@@ -249,7 +275,44 @@ else:
         "name": QUEUE_NAME,
         "filename": str(HUEY_FILE),
         "immediate": False,
+        "consumer": HUEY_CONSUMER,
     }
+
+# The cache holds the public status page's snapshot and its rendered answers (statuspage app). It
+# must be shared by every process of the site: the worker rebuilds the snapshot and the web
+# processes serve it. Redis when REDIS_URL is set (several machines); otherwise files in the var
+# directory, which every process of one machine shares (a local-memory cache would be private to
+# each process, and the worker's rebuild would never reach the web server). KEY_PREFIX keeps two
+# sites on one Redis apart, as the queue's name does.
+CACHES: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": QUEUE_NAME,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": QUEUE_NAME,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# The public status page: its name and the address the public reaches it at (links in the
+# Statuspage-compatible API, the feeds and the badge; set it to the real address in production).
+# Where the worker also writes the public files (the /api/v2/ files, feeds, badge) for a web server
+# in front to serve as static files (statusdesk.statuspage.export, docs/deploy.md); unset: nowhere.
+STATUSDESK_PUBLIC_DIR = os.environ.get("STATUSDESK_PUBLIC_DIR", "").strip()
+STATUSDESK_PAGE_NAME = os.environ.get("STATUSDESK_PAGE_NAME", "statusdesk").strip() or "statusdesk"
+STATUSDESK_PUBLIC_URL = (
+    os.environ.get("STATUSDESK_PUBLIC_URL", "").strip().rstrip("/")
+    or f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+)
 
 LOGGING = {
     "version": 1,
@@ -262,11 +325,8 @@ LOGGING = {
 
 # --- notifications (statusdesk.notifications) ---------------------------------------------------
 
-# The public site's address: the links in e-mails and webhooks (incident pages, confirmation,
-# preferences, unsubscribe) start with it.
-STATUSDESK_BASE_URL = os.environ.get("STATUSDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-# The status page's name, in e-mail subjects ("[Investigating] Users cannot log in — <name>").
-STATUSDESK_PAGE_NAME = os.environ.get("STATUSDESK_PAGE_NAME", "statusdesk status")
+# Links in e-mails and webhooks (incident pages, confirm, preferences, unsubscribe) start with
+# STATUSDESK_PUBLIC_URL; subjects end with STATUSDESK_PAGE_NAME (both above).
 STATUSDESK_FROM_EMAIL = os.environ.get("STATUSDESK_FROM_EMAIL", "status@localhost")
 DEFAULT_FROM_EMAIL = STATUSDESK_FROM_EMAIL
 # SMTP from STATUSDESK_SMTP_URL (smtp://[user:password@]host:port[?starttls=1|ssl=1]); unset, each

@@ -75,10 +75,10 @@ def test_login_with_a_wrong_password_is_refused_with_a_message(
 
 def test_login_follows_next(client: Client, manager: User) -> None:
     response = client.post(
-        reverse("login") + "?next=/incidents/",
-        {"username": "manager@example.com", "password": PASSWORD, "next": "/incidents/"},
+        reverse("login") + "?next=/manage/incidents/",
+        {"username": "manager@example.com", "password": PASSWORD, "next": "/manage/incidents/"},
     )
-    assert response["Location"] == "/incidents/"
+    assert response["Location"] == "/manage/incidents/"
 
 
 def test_logout_is_a_post_and_returns_to_login(manager_client: Client) -> None:
@@ -93,7 +93,7 @@ def test_header_shows_the_user_their_role_and_the_nav(manager_client: Client) ->
     html = manager_client.get(reverse("dashboard")).content.decode()
     assert "Manager" in html  # display name
     assert "Incident manager" in html  # role
-    assert 'href="/incidents/"' in html
+    assert f'href="{reverse("incident_list")}"' in html
     assert "Sign out" in html
 
 
@@ -216,7 +216,7 @@ def test_reporter_sees_no_action_buttons_and_no_incident_nav(
     reporter_client: Client, single_user_report: Report
 ) -> None:
     html = reporter_client.get(reverse("dashboard")).content.decode()
-    assert 'href="/incidents/"' not in html
+    assert f'href="{reverse("incident_list")}"' not in html
     assert "Confirm incident" not in html
 
 

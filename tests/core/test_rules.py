@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.template import Context, Template
 from django.test import Client
+from django.urls import reverse
 
 from statusdesk.accounts.models import User
 from statusdesk.core import rules
@@ -161,7 +162,7 @@ def test_rules_page_says_what_is_planned() -> None:
 def test_every_console_page_links_the_rules_in_its_footer(manager: User) -> None:
     client = Client()
     client.force_login(manager)
-    html = client.get("/").content.decode()
+    html = client.get(reverse("dashboard")).content.decode()
     assert '<a href="/rules/">process rules</a>' in html
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from statusdesk.accounts.models import User
 from tests.conftest import PASSWORD
@@ -53,7 +54,7 @@ def test_api_answers_carry_the_headers_too(client: Client) -> None:
 
 
 def test_nosniff_frame_options_and_referrer_policy(client: Client) -> None:
-    response = client.get("/login/")
+    response = client.get(reverse("login"))
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
@@ -62,7 +63,7 @@ def test_nosniff_frame_options_and_referrer_policy(client: Client) -> None:
 def test_without_tls_there_is_no_hsts_and_cookies_are_not_secure(
     client: Client, manager: User
 ) -> None:
-    response = client.post("/login/", {"username": manager.email, "password": PASSWORD})
+    response = client.post(reverse("login"), {"username": manager.email, "password": PASSWORD})
     assert response.status_code == 302
     assert "Strict-Transport-Security" not in response
     assert not response.cookies["sessionid"]["secure"]
@@ -83,9 +84,9 @@ setup_test_environment()
 call_command("migrate", verbosity=0)
 ensure_user("manager@example.com", role=Role.INCIDENT_MANAGER, password="correct-horse-battery")
 client = Client()
-plain = client.get("/login/")
+plain = client.get("/manage/login/")
 proxied = client.post(
-    "/login/",
+    "/manage/login/",
     {"username": "manager@example.com", "password": "correct-horse-battery"},
     headers={"X-Forwarded-Proto": "https"},
 )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from tests.conftest import PASSWORD, REQUIRE_SERVICES
 
@@ -101,7 +102,7 @@ class ConsoleWatch:
 def sign_in(page: Any, base_url: str, email: str) -> None:
     from playwright.sync_api import expect
 
-    page.goto(f"{base_url}/login/")
+    page.goto(base_url + reverse("login"))
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

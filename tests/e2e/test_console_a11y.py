@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from statusdesk.accounts.models import User
@@ -240,7 +241,7 @@ def test_every_console_page_has_no_serious_axe_violation(
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        visit(page, "login", "/login/")
+        visit(page, "login", reverse("login"))
         page.get_by_label("E-mail").fill(manager.email)
         page.get_by_label("Password").fill("not-the-password")
         page.get_by_role("button", name="Sign in").click()
@@ -253,8 +254,8 @@ def test_every_console_page_has_no_serious_axe_violation(
     # The incident manager: every page, every state, and forms shown with their errors.
     context, page = _signed_in(browser, base, manager.email, theme)
     try:
-        visit(page, "manager-dashboard", "/")
-        visit(page, "manager-report-form", "/reports/new/")
+        visit(page, "manager-dashboard", reverse("dashboard"))
+        visit(page, "manager-report-form", reverse("report_new"))
         page.get_by_role("button", name="File report").click()
         page.get_by_text("Title is required").wait_for()
         check(page, "manager-report-form-errors")
@@ -264,34 +265,34 @@ def test_every_console_page_has_no_serious_axe_violation(
             ("confirmed", scene.confirmed.report),
             ("dismissed", scene.report_dismissed),
         ):
-            visit(page, f"manager-report-{name}", f"/reports/{report_obj.pk}/")
+            visit(page, f"manager-report-{name}", reverse("report_detail", args=[report_obj.pk]))
         for state, incident in incidents.items():
-            visit(page, f"manager-incident-{state}", f"/incidents/{incident.pk}/")
+            visit(page, f"manager-incident-{state}", reverse("incident_detail", args=[incident.pk]))
         # Rule chips are links to the rules page: as links they keep their contrast.
-        page.goto(f"{base}/incidents/{scene.published.pk}/")
+        page.goto(base + reverse("incident_detail", args=[scene.published.pk]))
         assert page.locator("a.rule").count() >= 4
         assert page.locator("span.rule").count() == 0
         page.locator("a.rule").first.hover()
         check(page, "manager-incident-rule-links")
-        page.goto(f"{base}/incidents/{scene.assigned.pk}/")
+        page.goto(base + reverse("incident_detail", args=[scene.assigned.pk]))
         page.get_by_role("button", name="Publish incident").click()
         page.get_by_text("Select at least one affected component").wait_for()
         check(page, "manager-publish-errors")
-        visit(page, "manager-incidents", "/incidents/")
-        visit(page, "manager-incidents-resolved", "/incidents/?status=resolved")
-        visit(page, "manager-reports", "/reports/")
-        visit(page, "manager-404", "/incidents/99999/", status=404)
-        visit(page, "manager-404-address", "/no/such/page/", status=404)
+        visit(page, "manager-incidents", reverse("incident_list"))
+        visit(page, "manager-incidents-resolved", reverse("incident_list") + "?status=resolved")
+        visit(page, "manager-reports", reverse("report_list"))
+        visit(page, "manager-404", reverse("incident_detail", args=[99999]), status=404)
+        visit(page, "manager-404-address", "/manage/no/such/page/", status=404)
     finally:
         context.close()
 
     # A desk member: incidents in every state without the action panels.
     context, page = _signed_in(browser, base, desk_member.email, theme)
     try:
-        visit(page, "desk-dashboard", "/")
+        visit(page, "desk-dashboard", reverse("dashboard"))
         for state, incident in incidents.items():
-            visit(page, f"desk-incident-{state}", f"/incidents/{incident.pk}/")
-        visit(page, "desk-report-open", f"/reports/{scene.report_open.pk}/")
+            visit(page, f"desk-incident-{state}", reverse("incident_detail", args=[incident.pk]))
+        visit(page, "desk-report-open", reverse("report_detail", args=[scene.report_open.pk]))
     finally:
         context.close()
 
@@ -299,15 +300,15 @@ def test_every_console_page_has_no_serious_axe_violation(
     for role, user in (("developer", developer), ("admin", admin_user)):
         context, page = _signed_in(browser, base, user.email, theme)
         try:
-            visit(page, f"{role}-dashboard", "/")
+            visit(page, f"{role}-dashboard", reverse("dashboard"))
         finally:
             context.close()
     context, page = _signed_in(browser, base, reporter.email, theme)
     try:
-        visit(page, "reporter-dashboard", "/")
-        visit(page, "reporter-reports", "/reports/")
-        visit(page, "reporter-report", f"/reports/{scene.report_below_r1.pk}/")
-        visit(page, "reporter-403", "/incidents/", status=403)
+        visit(page, "reporter-dashboard", reverse("dashboard"))
+        visit(page, "reporter-reports", reverse("report_list"))
+        visit(page, "reporter-report", reverse("report_detail", args=[scene.report_below_r1.pk]))
+        visit(page, "reporter-403", reverse("incident_list"), status=403)
     finally:
         context.close()
 
@@ -331,7 +332,7 @@ def test_skip_link_is_the_first_stop_and_focus_rings_show_on_the_top_bar(
     try:
         # Signed out too: the login page starts with the skip link, just before the e-mail
         # field that has the focus when the page opens.
-        page.goto(f"{base}/login/")
+        page.goto(base + reverse("login"))
         assert page.evaluate(f"document.querySelector({FOCUSABLE!r}).textContent") == (
             "Skip to content"
         )
@@ -339,7 +340,7 @@ def test_skip_link_is_the_first_stop_and_focus_rings_show_on_the_top_bar(
         assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
 
         sign_in(page, base, manager.email)
-        page.goto(f"{base}/incidents/")
+        page.goto(base + reverse("incident_list"))
         page.keyboard.press("Tab")
         skip = page.get_by_role("link", name="Skip to content")
         assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
@@ -355,7 +356,7 @@ def test_skip_link_is_the_first_stop_and_focus_rings_show_on_the_top_bar(
         )
 
         # Every stop in the top bar shows a ring that stands out from the dark bar.
-        page.goto(f"{base}/incidents/")
+        page.goto(base + reverse("incident_list"))
         page.keyboard.press("Tab")  # skip link
         stops = []
         for _ in range(8):
@@ -434,7 +435,7 @@ def test_phone_header_shows_every_link_and_the_name_of_each_role(
         page = context.new_page()
         page.set_default_timeout(15_000)
         try:
-            page.goto(f"{base}/login/")
+            page.goto(base + reverse("login"))
             page.get_by_label("E-mail").fill(user.email)
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
@@ -62,7 +63,7 @@ def test_incident_manager_journey_from_report_to_resolution(
         page.get_by_label("External issue link").fill("https://gitlab.com/example/-/issues/9")
         page.get_by_role("button", name="Confirm incident").click()
         expect(page.get_by_text("Confirmed as incident INC-1")).to_be_visible()
-        expect(page).to_have_url(f"{base}/incidents/1/")
+        expect(page).to_have_url(base + reverse("incident_detail", args=[1]))
 
         # Assign the accountable developer (R4).
         page.get_by_label("Developer", exact=True).select_option(developer.email)
@@ -91,6 +92,17 @@ def test_incident_manager_journey_from_report_to_resolution(
         expect(page.get_by_test_id("incident-badges")).to_contain_text("Scanning · partial outage")
         expect(page.get_by_test_id("incident-badges")).to_contain_text("Agent · partial outage")
         shoot(page, screenshots / "journey-02-published-desktop.png")
+
+        # "Published on the status page" is a link: the public page shows what was published.
+        page.get_by_test_id("public-page-link").click()
+        expect(page).to_have_url(base + reverse("statuspage:incident", args=[1]))
+        expect(page.get_by_test_id("incident-name")).to_have_text(
+            "Scanning delayed for some groups"
+        )
+        expect(page.get_by_test_id("incident-status")).to_have_text("Identified")
+        expect(page.get_by_text("Run the CLI scanner locally.")).to_be_visible()
+        page.go_back()
+        expect(page.get_by_test_id("incident-status")).to_have_text("Identified")
 
         # Post an update that also changes a component's status.
         update = page.locator("#update")

@@ -45,26 +45,26 @@ def test_failed_deliveries_are_listed_and_retried_by_an_administrator(
     incident = a_published_incident(manager, developer, components)
     assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
     admin = _signed_in(admin_user)
-    page = admin.get("/notifications/failed/")
+    page = admin.get("/manage/notifications/failed/")
     assert page.status_code == 200
     assert gone_once.url("/a").encode() in page.content and b"HTTP 410" in page.content
     # The incident page counts them, and leads administrators to the list.
-    detail = admin.get(f"/incidents/{incident.pk}/").content.decode()
+    detail = admin.get(f"/manage/incidents/{incident.pk}/").content.decode()
     assert "0 sent · 0 queued · 0 retrying · 2 failed" in detail
     one = Delivery.objects.get(subscriber__webhook_url=gone_once.url("/a"))
-    admin.post("/notifications/failed/", {"delivery": str(one.pk)})
+    admin.post("/manage/notifications/failed/", {"delivery": str(one.pk)})
     assert dict(Delivery.objects.values_list("subscriber__webhook_url", "state")) == {
         gone_once.url("/a"): "sent",
         gone_once.url("/b"): "failed",
     }
-    admin.post("/notifications/failed/", {})
+    admin.post("/manage/notifications/failed/", {})
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
     assert len(gone_once.delivered("/a")) == len(gone_once.delivered("/b")) == 1
 
 
 def test_only_administrators_see_failed_deliveries(manager: User) -> None:
-    assert _signed_in(manager).get("/notifications/failed/").status_code == 403
-    assert Client().get("/notifications/failed/").status_code == 302  # to the sign-in page
+    assert _signed_in(manager).get("/manage/notifications/failed/").status_code == 403
+    assert Client().get("/manage/notifications/failed/").status_code == 302  # to the sign-in page
 
 
 def test_a_chat_channel_gets_a_test_message_and_incident_notifications(

@@ -52,7 +52,7 @@ def test_publication_reaches_each_matching_subscriber_once(
     _, message_id, message = smtp.messages[0]
     delivery = Delivery.objects.get(subscriber__email=smtp.messages[0][0])
     assert message_id == f"<statusdesk.{delivery.idempotency_key}@localhost>"
-    assert message["Subject"].strip() == f"[Identified] {incident.name} — statusdesk status"
+    assert message["Subject"].strip() == f"[Identified] {incident.name} — statusdesk"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/subscriptions/unsubscribe/" in message["List-Unsubscribe"]
     parts = {

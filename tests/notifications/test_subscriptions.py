@@ -41,7 +41,7 @@ def test_subscribing_sends_only_a_confirmation_and_notifies_nothing_before_it(
     services.subscribe(email="ana@client.example", client_address="198.51.100.7")
     subscriber = Subscriber.objects.get()
     assert subscriber.confirmed_at is None
-    assert [m.subject for m in mail.outbox] == ["Confirm your subscription to statusdesk status"]
+    assert [m.subject for m in mail.outbox] == ["Confirm your subscription to statusdesk"]
     assert not Subscriber.objects.active().exists()
     confirmed = services.confirm(_link(mail.outbox[0], "confirm"))
     assert confirmed.confirmed_at is not None
@@ -70,10 +70,10 @@ def test_the_answer_is_the_same_whether_or_not_the_address_is_subscribed(
     assert Subscriber.objects.filter(email="ana@client.example").count() == 1
     subjects = [m.subject for m in mail.outbox]
     assert subjects == [
-        "Confirm your subscription to statusdesk status",
-        "Confirm your subscription to statusdesk status",
-        "Your subscription to statusdesk status",
-        "Confirm your subscription to statusdesk status",
+        "Confirm your subscription to statusdesk",
+        "Confirm your subscription to statusdesk",
+        "Your subscription to statusdesk",
+        "Confirm your subscription to statusdesk",
     ]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.locale import LocaleMiddleware
 
 from statusdesk.core.schemas import SERVER_FAULT, error_body
 
@@ -63,3 +64,19 @@ class ApiRefusalsMiddleware:
             if header in original:
                 response[header] = original[header]
         return response
+
+
+class PageLanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware (the language from the switcher's cookie, else Accept-Language,
+    else English), except that only HTML pages say they vary on the language.
+
+    Django adds `Vary: Accept-Language` and `Content-Language` to every answer. The JSON files,
+    feeds and badge are the same in every language: a Vary on them would split every cache in
+    front of them (the snapshot's fast path included) by each browser's list of languages."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        return super().process_response(request, response)  # type: ignore[no-any-return]

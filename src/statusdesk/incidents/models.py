@@ -199,6 +199,12 @@ class Incident(models.Model):
                 condition=~models.Q(status=IncidentStatus.RESOLVED),
             ),
             models.Index(fields=["status", "resolved_at", "id"], name="incident_resolution"),
+            # The public Incidents Page (R20): published incidents by publication.
+            models.Index(
+                fields=["published_at", "id"],
+                name="incident_published",
+                condition=models.Q(published_at__isnull=False),
+            ),
         ]
         permissions = [
             ("view_incidents", "Can see every incident"),

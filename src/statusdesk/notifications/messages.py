@@ -118,7 +118,7 @@ def build_event_message(event: Event) -> EventMessage:
         "page_name": page,
         "manage_url": MANAGE,
         "unsubscribe_url": UNSUBSCRIBE,
-        "base_url": settings.STATUSDESK_BASE_URL,
+        "base_url": settings.STATUSDESK_PUBLIC_URL,
     }
     subject = f"[{status_label}] {incident.title} — {page}"
     old = _old_statuses(event, incident)
@@ -144,7 +144,7 @@ def build_event_message(event: Event) -> EventMessage:
             "documentation": services.link("/api/v1/docs"),
             "generated_at": None,
         },
-        "page": {"id": None, "url": settings.STATUSDESK_BASE_URL, **_page_status()},
+        "page": {"id": None, "url": settings.STATUSDESK_PUBLIC_URL, **_page_status()},
         "incident": {
             "id": str(incident.pk),
             "name": incident.title,
@@ -297,7 +297,7 @@ def confirmation_email(subscriber: Subscriber) -> EmailMultiAlternatives:
         "confirm_url": services.confirm_url(subscriber),
         "manage_url": services.manage_url(subscriber),
         "page_name": settings.STATUSDESK_PAGE_NAME,
-        "base_url": settings.STATUSDESK_BASE_URL,
+        "base_url": settings.STATUSDESK_PUBLIC_URL,
     }
     page = settings.STATUSDESK_PAGE_NAME
     subject = (

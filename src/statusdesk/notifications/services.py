@@ -102,7 +102,7 @@ def subscriber_for(token: str, purpose: str) -> Subscriber:
 
 
 def link(path: str) -> str:
-    return f"{settings.STATUSDESK_BASE_URL}{path}"
+    return f"{settings.STATUSDESK_PUBLIC_URL}{path}"
 
 
 def confirm_url(subscriber: Subscriber) -> str:

@@ -9,5 +9,4 @@ urlpatterns: list[URLPattern] = [
     path(
         "subscriptions/unsubscribe/<str:token>/", views.unsubscribe, name="subscription_unsubscribe"
     ),
-    path("notifications/failed/", views.failed_deliveries, name="failed_deliveries"),
 ]

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand
 # How long the worker gets to finish what it is doing once asked to stop.
 WORKER_STOP_SECONDS = 10
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+TRUE = {"1", "true", "yes", "on"}
 
 
 class Stopped(Exception):
@@ -22,6 +24,28 @@ class Stopped(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+def uvicorn_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """How `statusdesk serve` runs uvicorn, besides the app, host, port and workers.
+
+    bench/statuspage.py runs its bare ASGI ceiling with these very options. Measured there (a
+    bare app, 256 connections, medians of three runs): uvloop and httptools serve 2-3 times the
+    requests of asyncio and h11, and uvicorn's access log (a line per request) halves what is
+    left, so it is off unless STATUSDESK_ACCESS_LOG=1 (a proxy in front keeps its own).
+    """
+    env = os.environ if environ is None else environ
+    return {
+        # uvloop and httptools (pyproject.toml) where installed, else asyncio and h11.
+        "loop": "auto",
+        "http": "auto",
+        "log_level": "info",
+        "access_log": env.get("STATUSDESK_ACCESS_LOG", "").strip().lower() in TRUE,
+        "lifespan": "off",
+        # The client's address is the connection's; a proxy's header counts only where
+        # STATUSDESK_CLIENT_IP_HEADER (and STATUSDESK_SECURE) say so.
+        "proxy_headers": False,
+    }
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:
@@ -38,6 +62,13 @@ class Command(BaseCommand):
             "--with-worker", action="store_true", help="also run the Huey worker process"
         )
         parser.add_argument("--workers", type=int, default=1, help="web worker processes")
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            default=os.environ.get("STATUSDESK_ACCESS_LOG", "") in {"1", "true", "yes", "on"},
+            help="log every request (off by default: a line per request costs a quarter of the "
+            "throughput of the public answers; a reverse proxy's log serves better)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -55,8 +86,9 @@ class Command(BaseCommand):
             if options["with_worker"]:
                 worker = subprocess.Popen([sys.executable, "-m", "statusdesk.cli", "worker"])
                 self.stdout.write(f"worker started (pid {worker.pid})")
+            site = f"http://{options['host']}:{options['port']}"
             self.stdout.write(
-                self.style.SUCCESS(f"statusdesk on http://{options['host']}:{options['port']}/")
+                self.style.SUCCESS(f"statusdesk on {site}/ (the console: {site}/manage/)")
             )
             self.stdout.flush()
             uvicorn.run(
@@ -64,11 +96,7 @@ class Command(BaseCommand):
                 host=options["host"],
                 port=options["port"],
                 workers=options["workers"],
-                log_level="info",
-                lifespan="off",
-                # The client's address is the connection's; a proxy's header counts only where
-                # STATUSDESK_CLIENT_IP_HEADER (and STATUSDESK_SECURE) say so.
-                proxy_headers=False,
+                **{**uvicorn_options(), "access_log": options["access_log"]},
             )
         except Stopped as stop:
             stopped_by = stop.signum

@@ -1,0 +1,46 @@
+"""The Spanish translation ships compiled and complete: the committed .mo is what msgfmt makes of
+the committed .po (so nobody forgot `statusdesk compilemessages`), and every message is translated.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+LOCALE = Path(settings.LOCALE_PATHS[0])
+PO = LOCALE / "es" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+
+
+def test_the_locale_lives_inside_the_package() -> None:
+    import statusdesk
+
+    assert LOCALE.is_relative_to(Path(statusdesk.__file__).parent)
+    assert PO.exists() and MO.exists()
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="msgfmt (gettext) is not installed")
+def test_the_compiled_spanish_catalogue_is_up_to_date(tmp_path: Path) -> None:
+    fresh = tmp_path / "django.mo"
+    # What `django-admin compilemessages` runs.
+    subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(PO)], check=True)
+    assert fresh.read_bytes() == MO.read_bytes(), (
+        "django.mo is stale: run `cd src/statusdesk && django-admin compilemessages`"
+    )
+
+
+def test_every_spanish_message_is_translated() -> None:
+    text = PO.read_text(encoding="utf-8")
+    entries = text.split("\n\n")[1:]  # the first one is the header
+    assert len(entries) > 50
+    for entry in entries:
+        assert "#, fuzzy" not in entry, entry
+        strings = re.findall(r'^msgstr(?:\[\d\])? "(.*)"((?:\n".*")*)', entry, re.M)
+        assert strings, entry
+        for first, rest in strings:
+            assert first or rest, f"untranslated: {entry}"
