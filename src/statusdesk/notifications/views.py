@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,6 +31,21 @@ def _component_ids(request: HttpRequest) -> list[Any]:
     return ids
 
 
+def _public(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A page in the public status page's frame (statuspage/base.html)."""
+    frame = {
+        "page_name": settings.STATUSDESK_PAGE_NAME,
+        "page_logo_url": settings.STATUSDESK_PAGE_LOGO_URL,
+        "here": request.path,
+    }
+    return render(request, template, {**frame, **context}, status=status)
+
+
+# The form is also on the status page, which is cached and the same for everyone, so it carries
+# no CSRF token: subscribing only sends a confirmation link, and is rate-limited per address.
+@csrf_exempt
 def subscribe(request: HttpRequest) -> HttpResponse:
     """The subscribe form: e-mail, or a webhook with the e-mail that confirms it; all or some
     components. The same answer whether or not the address was subscribed already."""
@@ -43,11 +59,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 component_ids=_component_ids(request),
                 client_address=client_address(request),
             )
-            return render(request, "notifications/subscribe_done.html", context)
+            return _public(request, "notifications/subscribe_done.html", context)
         except RuleViolation as exc:
             context["problem"] = exc
             status = exc.status_code
-    return render(request, "notifications/subscribe.html", context, status=status)
+    return _public(request, "notifications/subscribe.html", context, status=status)
 
 
 def _subscriber_page(view: Any) -> Any:
@@ -67,13 +83,13 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners follow links); POST confirms."""
     if request.method == "POST":
         subscriber = services.confirm(token)
-        return render(
+        return _public(
             request,
             "notifications/confirmed.html",
             {"subscriber": subscriber, "manage_url": services.manage_url(subscriber)},
         )
     services.subscriber_for(token, services.Purpose.CONFIRM)
-    return render(request, "notifications/confirm.html", {})
+    return _public(request, "notifications/confirm.html", {})
 
 
 @_subscriber_page
@@ -84,7 +100,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, "Your preferences are saved.")
         return redirect(request.path)
     chosen = set(subscriber.components.values_list("pk", flat=True))
-    return render(
+    return _public(
         request,
         "notifications/manage.html",
         {
@@ -102,9 +118,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button; POST (the button, or a mail program's one-click) unsubscribes."""
     if request.method == "POST":
         services.unsubscribe(token)
-        return render(request, "notifications/unsubscribed.html", {})
+        return _public(request, "notifications/unsubscribed.html", {})
     services.subscriber_for(token, services.Purpose.UNSUBSCRIBE)
-    return render(request, "notifications/unsubscribe.html", {})
+    return _public(request, "notifications/unsubscribe.html", {})
 
 
 @console_view
