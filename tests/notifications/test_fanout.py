@@ -172,3 +172,21 @@ def test_without_smtp_each_email_is_a_file_under_var_mail(
     text = path.read_text()
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in text
     assert path.name.startswith("statusdesk.e")
+
+
+def test_a_message_with_a_very_long_line_still_carries_each_subscribers_links(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """A line over SMTP's 998 characters makes the part quoted-printable, which could cut the
+    prepared message's stand-ins: such e-mails are built one by one."""
+    subscriber = a_subscriber(admin_user)
+    incident = _publish(manager, developer, components)
+    incident_services.post_update(
+        actor=manager, incident=incident, **update_fields(message="word " * 300)
+    )
+    _, _, message = smtp.messages[-1]
+    manage = services.manage_url(subscriber)
+    for part in message.walk():
+        if not part.is_multipart():
+            assert manage in part.get_content()
+    assert "@@statusdesk" not in message.as_string()

@@ -243,7 +243,7 @@ class MessageBuilder:
         message.attach_alternative(fill(built.html), "text/html")
         return message
 
-    def raw_email(self, delivery: Delivery) -> tuple[str, list[str], bytes]:
+    def raw_email(self, delivery: Delivery) -> tuple[str, list[str], bytes] | None:
         """The same e-mail as email(), as the bytes an SMTP server receives: the event's message
         is rendered and encoded once, and each subscriber's address, Message-ID and links are put
         in (the text parts are 8-bit, never re-wrapped, so the stand-ins stay whole)."""
@@ -259,7 +259,16 @@ class MessageBuilder:
             message = self._email(stand_in, MANAGE, UNSUBSCRIBE)
             message.extra_headers["Message-ID"] = MESSAGE_ID
             template = message.message().as_bytes(linesep="\r\n")
+            # A line longer than SMTP allows makes Django quote the part (quoted-printable),
+            # which may cut a stand-in in two: such an event's e-mails are built one by one.
+            stand_ins = [RECIPIENT, MESSAGE_ID, MANAGE, UNSUBSCRIBE]
+            if not all(text.encode() in template for text in stand_ins) or (
+                template.count(MANAGE.encode()) < 2 or template.count(UNSUBSCRIBE.encode()) < 3
+            ):
+                template = b""
             self._raw[delivery.event_id] = template
+        if not template:
+            return None
         raw = (
             template.replace(RECIPIENT.encode(), subscriber.email.encode())
             .replace(MESSAGE_ID.encode(), message_id(delivery).encode())
