@@ -82,12 +82,11 @@ class Transports:
             if not self._mail_open:
                 self._mail.open()
                 self._mail_open = True
-            prepared = None
-            if isinstance(self._mail, SmtpBackend) and self._mail.connection is not None:
-                prepared = builder.raw_email(delivery)
-            if prepared is not None:
+            smtp = self._mail.connection if isinstance(self._mail, SmtpBackend) else None
+            prepared = builder.raw_email(delivery) if smtp is not None else None
+            if smtp is not None and prepared is not None:
                 sender, recipients, raw = prepared
-                self._mail.connection.sendmail(sender, recipients, raw)
+                smtp.sendmail(sender, recipients, raw)
             else:
                 self._mail.send_messages([builder.email(delivery)])
         except (smtplib.SMTPException, OSError) as exc:
