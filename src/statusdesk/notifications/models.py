@@ -94,6 +94,27 @@ class ChatChannel(models.Model):
         return self.name
 
 
+class Fanout(models.Model):
+    """The outbox row of one event that notifies subscribers (written by the reaction, in its
+    transaction); the worker expands it into deliveries a batch at a time, `after_subscriber`
+    being how far it got (keyset: the last subscriber id written)."""
+
+    event = models.OneToOneField(Event, on_delete=models.PROTECT, related_name="+")
+    after_subscriber = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="fanout_unfinished", condition=Q(done_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"fan-out of event {self.event_id}"
+
+
 class DeliveryState(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"

@@ -27,7 +27,7 @@ def _wants(event: Event) -> bool:
 
 
 def fan_out(event: Event) -> None:
-    services.expand(event)
+    services.start_fanout(event)
 
 
 def notify_on(kinds: Iterable[str]) -> None:

@@ -44,6 +44,7 @@ from statusdesk.notifications.models import (
     Delivery,
     DeliveryChannel,
     DeliveryState,
+    Fanout,
     Subscriber,
     SubscriberKind,
 )
@@ -57,6 +58,8 @@ CONFIRM_MAX_AGE = timedelta(days=7)
 SUBSCRIBE_WINDOW = timedelta(hours=1)
 # The fan-out writes and queues deliveries this many at a time.
 FANOUT_BATCH = 1000
+# The sweep restarts at most this many unfinished fan-outs at a time.
+SWEEP_FANOUTS = 100
 # Sent deliveries are marked this many at a time (the most a crash can send twice, per thread).
 MARK_SENT_EVERY = 20
 # A delivery the queue has not taken this long after it was due is queued again by the sweep.
@@ -540,50 +543,105 @@ def _matching(queryset: QuerySet[Any], component_ids: list[int]) -> QuerySet[Any
     return queryset.filter(Q(all_components=True) | Exists(picks))
 
 
-def expand(event: Event) -> int:
-    """One delivery per confirmed subscriber (and active chat channel) whose component filter
-    matches the incident's affected components, written in batches. The unique (event,
-    subscriber) constraint makes expanding again (after a crash, a second worker) add nothing.
-    Returns how many deliveries this call wrote. The deliveries are queued after commit."""
-    incident_id = incident_of(event)
-    component_ids = list(
-        AffectedComponent.objects.filter(incident_id=incident_id).values_list(
-            "component_id", flat=True
-        )
+def start_fanout(event: Event) -> Fanout:
+    """In the reaction's transaction: the event's outbox row. Its expansion into deliveries runs
+    after the commit, a batch per transaction (expand_fanout), so no transaction holds the
+    database for the whole list of subscribers."""
+    fanout, _ = Fanout.objects.get_or_create(event=event, defaults={"created_at": timezone.now()})
+    fanout_id = fanout.pk
+    transaction.on_commit(lambda: _queue_fanout(fanout_id), robust=True)
+    return fanout
+
+
+def _queue_fanout(fanout_id: int) -> None:
+    from statusdesk.notifications.tasks import expand_fanout
+
+    try:
+        expand_fanout(fanout_id)
+    except Exception:
+        log.warning("could not queue fan-out %s; the sweep will", fanout_id, exc_info=True)
+
+
+def _delivery(
+    event: Event,
+    update_id: Any,
+    now: datetime,
+    channel: str,
+    *,
+    subscriber: int | None = None,
+    chat: int | None = None,
+) -> Delivery:
+    key = f"e{event.pk}-s{subscriber}" if subscriber else f"e{event.pk}-c{chat}"
+    return Delivery(
+        event_id=event.pk,
+        update_id=update_id,
+        subscriber_id=subscriber,
+        chat_channel_id=chat,
+        channel=channel,
+        idempotency_key=key,
+        next_attempt_at=now,
+        created_at=now,
     )
-    update_id = event.data.get("update_id")
-    now = timezone.now()
-    owed = Delivery.objects.filter(event_id=event.pk)
-    before = owed.count()
 
-    def row(channel: str, *, subscriber: int | None = None, chat: int | None = None) -> Delivery:
-        key = f"e{event.pk}-s{subscriber}" if subscriber else f"e{event.pk}-c{chat}"
-        return Delivery(
-            event_id=event.pk,
-            update_id=update_id,
-            subscriber_id=subscriber,
-            chat_channel_id=chat,
-            channel=channel,
-            idempotency_key=key,
-            next_attempt_at=now,
-            created_at=now,
+
+def expand_step(fanout_id: int) -> bool:
+    """Expand one batch of a fan-out in its own transaction: one delivery per confirmed
+    subscriber (after the cursor) whose component filter matches the incident's affected
+    components; after the last subscriber, the active chat channels, and the fan-out is done.
+    The cursor moves in the same transaction as the rows it covers, and the unique (event,
+    subscriber) constraint makes a batch written again (a crash, a second worker) add nothing.
+    The batch's deliveries are queued after its commit. True while batches remain."""
+    with transaction.atomic():
+        fanout = (
+            Fanout.objects.select_for_update()
+            .select_related("event")
+            .filter(pk=fanout_id, done_at__isnull=True)
+            .first()
         )
+        if fanout is None:
+            return False
+        event = fanout.event
+        component_ids = list(
+            AffectedComponent.objects.filter(incident_id=incident_of(event)).values_list(
+                "component_id", flat=True
+            )
+        )
+        update_id = event.data.get("update_id")
+        now = timezone.now()
+        subscribers = _matching(Subscriber.objects.active(), component_ids).order_by("pk")
+        after = fanout.after_subscriber
+        page = list(subscribers.filter(pk__gt=after).values_list("pk", "kind")[:FANOUT_BATCH])
+        if page:
+            rows = [_delivery(event, update_id, now, kind, subscriber=pk) for pk, kind in page]
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+            last = page[-1][0]
+            Fanout.objects.filter(pk=fanout.pk).update(after_subscriber=last)
+            owed = Delivery.objects.filter(
+                event_id=event.pk, subscriber_id__gt=after, subscriber_id__lte=last
+            )
+        else:
+            channels = _matching(ChatChannel.objects.filter(active=True), component_ids)
+            chat = [
+                _delivery(event, update_id, now, DeliveryChannel.CHAT, chat=pk)
+                for pk in channels.values_list("pk", flat=True)
+            ]
+            Delivery.objects.bulk_create(chat, ignore_conflicts=True)
+            Fanout.objects.filter(pk=fanout.pk).update(done_at=now)
+            owed = Delivery.objects.filter(event_id=event.pk, chat_channel__isnull=False)
+        owed = owed.filter(state=DeliveryState.QUEUED)
+        transaction.on_commit(lambda: _queue_owed(owed), robust=True)
+        return bool(page)
 
-    subscribers = _matching(Subscriber.objects.active(), component_ids).order_by("pk")
-    last = 0
-    while True:  # keyset pages: never the whole list in memory
-        page = list(subscribers.filter(pk__gt=last).values_list("pk", "kind")[:FANOUT_BATCH])
-        if not page:
-            break
-        rows = [row(kind, subscriber=pk) for pk, kind in page]
-        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-        last = page[-1][0]
-    channels = _matching(ChatChannel.objects.filter(active=True), component_ids)
-    chat_rows = [row(DeliveryChannel.CHAT, chat=pk) for pk in channels.values_list("pk", flat=True)]
-    Delivery.objects.bulk_create(chat_rows, ignore_conflicts=True)
-    event_id = event.pk
-    transaction.on_commit(lambda: queue_event_deliveries(event_id), robust=True)
-    return owed.count() - before
+
+def _queue_owed(owed: QuerySet[Delivery]) -> None:
+    for channel in DeliveryChannel:
+        _queue_batches(_ids(owed.filter(channel=channel)))
+
+
+def expand_fanout(fanout_id: int) -> None:
+    """Expand a fan-out to its end, a batch at a time."""
+    while expand_step(fanout_id):
+        pass
 
 
 def _batches(ids: Iterator[int], size: int) -> Iterator[list[int]]:
@@ -626,13 +684,6 @@ def _ids(queryset: QuerySet[Delivery]) -> Iterator[int]:
             return
         yield from page
         last = page[-1]
-
-
-def queue_event_deliveries(event_id: int) -> int:
-    """After the fan-out commits: queue its deliveries, e-mails grouped (one SMTP connection per
-    batch), then webhooks and chat."""
-    owed = Delivery.objects.filter(event_id=event_id, state=DeliveryState.QUEUED)
-    return sum(_queue_batches(_ids(owed.filter(channel=channel))) for channel in DeliveryChannel)
 
 
 # --- delivering ------------------------------------------------------------------------------
@@ -756,10 +807,14 @@ def deliver(ids: list[int]) -> int:
 
 
 def sweep(*, grace: timedelta = SWEEP_GRACE, future: bool = False) -> int:
-    """Queue again the deliveries whose task was lost: due for longer than `grace`, or claimed by
-    a worker whose claim has lapsed (it died). With `future` (when a worker starts), also schedule
+    """Queue again the fan-outs and the deliveries whose task was lost: a fan-out not finished
+    `grace` after it started, a delivery due for longer than `grace`, or claimed by a worker
+    whose claim has lapsed (it died). With `future` (when a worker starts), also schedule
     the ones due later, at their time. Returns how many tasks were queued."""
     now = timezone.now()
+    unfinished = Fanout.objects.filter(done_at__isnull=True, created_at__lte=now - grace)
+    for fanout_id in unfinished.values_list("pk", flat=True)[:SWEEP_FANOUTS]:
+        _queue_fanout(fanout_id)
     owed = Delivery.objects.filter(state__in=PENDING_STATES)
     queued = _queue_batches(_ids(owed.filter(next_attempt_at__lte=now - grace)))
     if future:

@@ -16,6 +16,12 @@ from statusdesk.notifications.models import Subscriber
 log = logging.getLogger(__name__)
 
 
+@db_task(name="notifications.expand")
+def expand_fanout(fanout_id: int) -> None:
+    """Expand a notifying event into its deliveries, a batch per transaction."""
+    services.expand_fanout(fanout_id)
+
+
 @db_task(name="notifications.deliver")
 def deliver_batch(ids: list[int]) -> None:
     """Send the deliveries among `ids` that are due and not held by another worker."""
