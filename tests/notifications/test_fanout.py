@@ -4,6 +4,7 @@ matching subscriber, and the deliveries reach a real SMTP server and a real webh
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -201,3 +202,19 @@ def test_a_message_with_a_very_long_line_still_carries_each_subscribers_links(
         if not part.is_multipart():
             assert manage in part.get_content()
     assert "@@statusdesk" not in message.as_string()
+
+
+def test_the_sweep_finishes_a_fan_out_whose_task_was_lost(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """A worker died half-way through a fan-out (its cursor after the first subscriber): the
+    sweep queues it again, and it goes on from there."""
+    first, second = (a_subscriber(admin_user, email=f"s{i}@client.example") for i in range(2))
+    _publish(manager, developer, components)
+    fanout = Fanout.objects.get()
+    Delivery.objects.filter(subscriber=second).delete()
+    Fanout.objects.filter(pk=fanout.pk).update(after_subscriber=first.pk, done_at=None)
+    smtp.messages.clear()
+    services.sweep(grace=timedelta(0))
+    assert [rcpt for rcpt, _, _ in smtp.messages] == [second.email]
+    assert Fanout.objects.get().done_at is not None
