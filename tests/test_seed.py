@@ -61,3 +61,36 @@ def test_make_run_seeding_on_a_fresh_sqlite_database_is_idempotent(tmp_path: Pat
     assert users == (8, 8)
     assert components == (8,)
     assert groups == (5,)
+
+
+@pytest.mark.django_db
+def test_a_fresh_demo_has_three_months_of_resolved_incidents():
+    """The status page of a new `make run` has history: components since 100 days, three
+    resolved incidents back-filled through the services, none open, none notified."""
+    from statusdesk.core.models import Event
+    from statusdesk.incidents.events import ComponentEvent
+    from statusdesk.incidents.models import Incident, IncidentStatus
+    from statusdesk.statuspage.snapshot import current_snapshot, rebuild_snapshot
+
+    call_command("seed_demo", "--quiet")
+    incidents = list(Incident.objects.order_by("published_at"))
+    assert [i.status for i in incidents] == [IncidentStatus.RESOLVED] * 3
+    assert not any(u.notify for i in incidents for u in i.updates.all())
+    added = Event.objects.filter(kind=ComponentEvent.ADDED).values_list("at", flat=True)
+    assert max(added) < incidents[0].report.reported_at
+    rebuild_snapshot()
+    snapshot = current_snapshot()
+    assert snapshot.status["indicator"] == "none"
+    web = next(c for c in snapshot.components if c["name"] == "Web")
+    assert [cell.uptime for cell in snapshot.uptime[web["id"]]].count(None) == 0
+    assert min(cell.uptime or 100 for cell in snapshot.uptime[web["id"]]) < 100
+    call_command("seed_demo", "--quiet")
+    assert Incident.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_seed_demo_without_history():
+    from statusdesk.incidents.models import Incident
+
+    call_command("seed_demo", "--quiet", "--no-history")
+    assert Component.objects.count() == 8 and not Incident.objects.exists()

@@ -327,3 +327,35 @@ def test_the_fast_path_keeps_each_language_of_a_page(history: Any) -> None:
     assert django.calls == 3  # another variant, made once
     assert call(fast, STATUS, headers={"Accept-Language": "es"}) == by_header
     assert django.calls == 3
+
+
+def test_an_incident_older_than_the_snapshot_reaches_shows_the_same(
+    client: Client,
+    manager: Any,
+    developer: Any,
+    components: list[Component],
+    django_assert_max_num_queries: Any,
+) -> None:
+    """The snapshot holds the 50 latest incidents; an older one is read from its row, once per
+    version, and looks the same."""
+    oldest = a_past_incident(
+        manager,
+        developer,
+        components,
+        days_ago=80,
+        hours=2,
+        name="The oldest incident",
+        updates=(("monitoring", "Watching the oldest one."),),
+    )
+    for number in range(50):
+        a_past_incident(
+            manager, developer, components, days_ago=60 - number, hours=1, name=f"Later {number}"
+        )
+    snapshot = current_snapshot()
+    assert str(oldest.pk) not in snapshot.details
+    with django_assert_max_num_queries(12):
+        html = _html(client, reverse("statuspage:incident", args=[oldest.pk]))
+    assert "The oldest incident" in html
+    updates = html.split('data-testid="updates"', 1)[1]
+    assert updates.index("It works normally again") < updates.index("Watching the oldest one.")
+    assert "Use single sign-on from the organization page." in html  # its workaround

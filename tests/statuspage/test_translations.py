@@ -44,3 +44,13 @@ def test_every_spanish_message_is_translated() -> None:
         assert strings, entry
         for first, rest in strings:
             assert first or rest, f"untranslated: {entry}"
+
+
+def test_the_package_ships_the_catalogue() -> None:
+    """An installed statusdesk (a wheel) carries locale/ like its templates and static files."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["statusdesk"]
+    assert any(p.startswith("locale/") for p in patterns), patterns

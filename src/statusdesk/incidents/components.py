@@ -201,8 +201,10 @@ def add_component(
     code_name: str = "",
     description: str = "",
     position: int | None = None,
+    at: datetime | None = None,
 ) -> Component:
-    """Add a component to the status page (operational until an incident affects it)."""
+    """Add a component to the status page (operational until an incident affects it). `at`
+    back-dates the addition (the demo's history); the status page's uptime starts there."""
     _require_admin(actor, "incidents.add_component", "add components")
     fields: dict[str, Any] = {"name": name, "code_name": code_name, "description": description}
     if position is not None:
@@ -222,7 +224,7 @@ def add_component(
     record(
         ComponentEvent.ADDED,
         subject=component,
-        at=timezone.now(),
+        at=at or timezone.now(),
         actor=actor,
         component_id=component.pk,
         key=key,
@@ -303,7 +305,7 @@ def remove_component(*, actor: User | None, component: Component | int) -> None:
 
 
 @transaction.atomic
-def ensure_default_components() -> int:
+def ensure_default_components(*, at: datetime | None = None) -> int:
     """R6: create the eight components of the process document if missing; returns how many.
 
     Components are recognised by their key, so one an administrator renamed is not added again,
@@ -319,6 +321,7 @@ def ensure_default_components() -> int:
             code_name=code_name,
             description=description,
             position=position,
+            at=at,
         )
         created += 1
     return created

@@ -117,23 +117,9 @@ def by_month(incidents: list[Incident], to_local: Any) -> list[Month]:
     return months
 
 
-def public_incident(pk: int) -> Incident | None:
-    """One published incident with its affected components; None when it does not exist or is
-    not published (the public cannot tell the two apart)."""
-    return _with_public_parts(published_incidents().filter(pk=pk)).first()
-
-
-def public_updates(incident: Incident) -> list[IncidentUpdate]:
-    """Its status page updates, newest first (the author is not public)."""
-    return list(
-        IncidentUpdate.objects.filter(incident=incident)
-        .only("id", "incident_id", "kind", "status", "message", "component_statuses", "at")
-        .order_by("-at", "-id")
-    )
-
-
 def as_public(incident: Incident, updates: list[IncidentUpdate] | None = None) -> Any:
-    """The incident in the public pages' shape (`pages.PublicIncident`), from its published row."""
+    """An incident of the Incidents Page in the public pages' shape (`pages.PublicIncident`), from
+    its published row (its updates are not shown there)."""
     from statusdesk.statuspage.pages import (
         COMPONENT_TONE,
         PublicIncident,

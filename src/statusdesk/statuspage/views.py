@@ -41,6 +41,7 @@ from statusdesk.statuspage.snapshot import (
     Snapshot,
     cached_response,
     current_snapshot,
+    published_incident,
     to_json,
 )
 
@@ -164,11 +165,12 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 
 def _older(pk: int) -> Any:
-    """An incident older than the snapshot's lists, from its published row."""
-    incident = published.public_incident(pk)
-    if incident is None:  # unpublished meanwhile: impossible today, a 404 all the same
+    """An incident older than the snapshot's lists, in the same shape, from its published row."""
+    found = published_incident(pk)
+    if found is None:  # unpublished meanwhile: impossible today, a 404 all the same
         raise Http404("no such incident")
-    return published.as_public(incident, published.public_updates(incident))
+    data, details = found
+    return incident_from_snapshot(data, details)
 
 
 # --- the data: Statuspage's API v2, feeds, badge ---------------------------------------------
@@ -196,7 +198,7 @@ def api_unknown(request: HttpRequest) -> HttpResponse:
     naming the files there are."""
     files = ", ".join(API_PATHS)
     detail = f"there is no file at {request.path}; the public files are {files}"
-    response = HttpResponse(to_json(error_body(detail, field="path")), status=404)
+    response = HttpResponse(to_json(error_body(detail)), status=404)
     response["Content-Type"] = JSON
     for name, value in CORS_HEADERS.items():
         response[name] = value
