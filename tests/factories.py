@@ -8,6 +8,7 @@ fixtures (tests/conftest.py).
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from django.utils import timezone
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
 from statusdesk.incidents.models import Component, Incident, Report
+from statusdesk.notifications import services as notification_services
+from statusdesk.notifications.models import Subscriber, SubscriberKind
 
 # --- the fields of each step ------------------------------------------------------------------
 
@@ -124,6 +127,63 @@ def an_incident_assigned_in_the_past(manager: User, developer: User, *, hours: f
     return services.assign_developer(
         actor=manager, incident=incident, developer=developer.email, at=start
     )
+
+
+# --- subscribers (statusdesk.notifications) ---------------------------------------------------
+
+
+def subscriber_fields(**overrides: Any) -> dict[str, Any]:
+    """What an administrator sends to add a subscriber (POST /api/v1/subscribers)."""
+    fields: dict[str, Any] = {"email": "ana@client.example", "confirmed": True}
+    fields.update(overrides)
+    return fields
+
+
+def a_subscriber(admin: User, **overrides: Any) -> Subscriber:
+    """A subscriber added by an administrator (confirmed unless `confirmed=False`)."""
+    return notification_services.add_subscriber(actor=admin, **subscriber_fields(**overrides))
+
+
+def many_confirmed_subscribers(count: int, *, domain: str = "subscribers.example") -> int:
+    """`count` confirmed e-mail subscribers to every component, written in bulk: the volume the
+    fault tests and the benchmark need, where one service call each would take minutes. Each is
+    what `add_subscriber(confirmed=True)` makes, without its event. Returns the first id."""
+    now = timezone.now()
+    for start in range(0, count, 5000):
+        rows = [
+            Subscriber(
+                kind=SubscriberKind.EMAIL,
+                email=f"s{i}@{domain}",
+                all_components=True,
+                key=secrets.token_hex(16),
+                created_at=now,
+                confirmed_at=now,
+            )
+            for i in range(start, min(start + 5000, count))
+        ]
+        Subscriber.objects.bulk_create(rows, batch_size=1000)
+    first = Subscriber.objects.filter(email=f"s0@{domain}").values_list("pk", flat=True).first()
+    return int(first or 0)
+
+
+def many_webhook_subscribers(count: int, *, base_url: str) -> None:
+    """`count` confirmed webhook subscribers, `<base_url>/hook/<i>` each, written in bulk (see
+    many_confirmed_subscribers), each with its own signing secret."""
+    now = timezone.now()
+    for start in range(0, count, 5000):
+        rows = [
+            Subscriber(
+                kind=SubscriberKind.WEBHOOK,
+                webhook_url=f"{base_url}/hook/{i}",
+                all_components=True,
+                secret=notification_services.new_webhook_secret(),
+                key=secrets.token_hex(16),
+                created_at=now,
+                confirmed_at=now,
+            )
+            for i in range(start, min(start + 5000, count))
+        ]
+        Subscriber.objects.bulk_create(rows, batch_size=1000)
 
 
 # Strings that exist only in the non-public parts of a scene: a public page must never show them.

@@ -36,6 +36,7 @@ from statusdesk.core import inputs
 from statusdesk.core.errors import ProcessError
 from statusdesk.core.schemas import SERVER_FAULT, error_body
 from statusdesk.incidents.api import router as incidents_router
+from statusdesk.notifications.api import router as notifications_router
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", incidents_router)
+api.add_router("/", notifications_router)
 
 
 def error_response(

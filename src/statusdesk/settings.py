@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "statusdesk.core",
     "statusdesk.accounts",
     "statusdesk.incidents",
+    "statusdesk.notifications",
     "statusdesk.statuspage",
 ]
 
@@ -321,3 +322,50 @@ LOGGING = {
     # The Huey consumer installs its own handler on "huey"; without this every line shows twice.
     "loggers": {"huey": {"propagate": False}, "axes": {"level": "WARNING"}},
 }
+
+# --- notifications (statusdesk.notifications) ---------------------------------------------------
+
+# Links in e-mails and webhooks (incident pages, confirm, preferences, unsubscribe) start with
+# STATUSDESK_PUBLIC_URL; subjects end with STATUSDESK_PAGE_NAME (both above).
+STATUSDESK_FROM_EMAIL = os.environ.get("STATUSDESK_FROM_EMAIL", "status@localhost")
+DEFAULT_FROM_EMAIL = STATUSDESK_FROM_EMAIL
+# SMTP from STATUSDESK_SMTP_URL (smtp://[user:password@]host:port[?starttls=1|ssl=1]); unset, each
+# e-mail is written as an .eml file under var/mail/, so the demo works offline.
+STATUSDESK_SMTP_URL = os.environ.get("STATUSDESK_SMTP_URL", "").strip()
+EMAIL_TIMEOUT = _env_int("STATUSDESK_SMTP_TIMEOUT_SECONDS", 10)
+if STATUSDESK_SMTP_URL:
+    from statusdesk.notifications.smtp_url import parse_smtp_url
+
+    _smtp = parse_smtp_url(STATUSDESK_SMTP_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp.host
+    EMAIL_PORT = _smtp.port
+    EMAIL_HOST_USER = _smtp.user
+    EMAIL_HOST_PASSWORD = _smtp.password
+    EMAIL_USE_TLS = _smtp.starttls
+    EMAIL_USE_SSL = _smtp.ssl
+else:
+    EMAIL_BACKEND = "statusdesk.notifications.mailfiles.EmlFileBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Webhook addresses on private, loopback, link-local or reserved networks are refused (server-side
+# request forgery) unless this is 1 (a webhook receiver on the same network, the tests).
+STATUSDESK_WEBHOOK_ALLOW_PRIVATE = _env_bool("STATUSDESK_WEBHOOK_ALLOW_PRIVATE", False)
+STATUSDESK_WEBHOOK_TIMEOUT_SECONDS = float(
+    os.environ.get("STATUSDESK_WEBHOOK_TIMEOUT_SECONDS", "10")
+)
+# Deliveries: attempts before a delivery is dead-lettered (failed), the first retry's delay
+# (doubling each time, with jitter, up to the longest), how long a worker holds the deliveries it
+# claimed before the sweep hands them to another (a worker that died), how many a task sends.
+STATUSDESK_DELIVERY_ATTEMPTS = _env_int("STATUSDESK_DELIVERY_ATTEMPTS", 8)
+STATUSDESK_DELIVERY_FIRST_RETRY_SECONDS = float(
+    os.environ.get("STATUSDESK_DELIVERY_FIRST_RETRY_SECONDS", "30")
+)
+STATUSDESK_DELIVERY_LONGEST_RETRY_SECONDS = float(
+    os.environ.get("STATUSDESK_DELIVERY_LONGEST_RETRY_SECONDS", "3600")
+)
+STATUSDESK_DELIVERY_LEASE_SECONDS = float(
+    os.environ.get("STATUSDESK_DELIVERY_LEASE_SECONDS", "120")
+)
+STATUSDESK_DELIVERY_BATCH = _env_int("STATUSDESK_DELIVERY_BATCH", 100)
+# Subscriptions from the public form: at most this many per client address per hour.
+STATUSDESK_SUBSCRIBE_LIMIT = _env_int("STATUSDESK_SUBSCRIBE_LIMIT", 10)

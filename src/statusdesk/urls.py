@@ -34,4 +34,7 @@ urlpatterns = [
     re_path(
         r"^(?P<old>(?:reports/.*|incidents/|incidents/\d+/.*|login/|logout/))$", moved_to_manage
     ),
+    # Subscribing, confirming, preferences and unsubscribing (public), failed deliveries (console).
+    path("", include("statusdesk.notifications.urls")),
+    path("manage/", include("statusdesk.notifications.console_urls")),
 ]

@@ -159,11 +159,14 @@ RULES: tuple[Rule, ...] = (
             "The affected components take the severity as their status.",
             "Updates need a published incident: posting one before publication answers "
             'HTTP 409 with `rule: "R5"`.',
+            "With 'notify subscribers' ticked, the publication and each update are sent to every "
+            "confirmed subscriber whose components it affects (e-mail, signed webhook, chat "
+            "channels), exactly once each, retried when a receiver fails; the incident page "
+            "counts them per update (queued, sent, retrying, failed).",
         ),
         planned=(
-            "The public status page and the delivery of notifications: today a publication "
-            "records whether subscribers are to be notified, but nothing is shown publicly or "
-            "sent yet.",
+            "The public status page: today a publication is recorded and notified, but not "
+            "shown publicly yet.",
         ),
     ),
     Rule(
@@ -267,10 +270,11 @@ RULES: tuple[Rule, ...] = (
             "resolved again.",
             "The affected components return to operational, unless another open incident "
             "still affects them.",
+            "With 'notify subscribers' ticked, the resolution is sent to the subscribers like "
+            "every update (R5).",
         ),
         planned=(
-            "Showing the resolution on the public status page, notifying subscribers and "
-            "unlocking the postmortem (R12).",
+            "Showing the resolution on the public status page and unlocking the postmortem (R12).",
         ),
     ),
     Rule(

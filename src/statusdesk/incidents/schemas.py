@@ -335,6 +335,17 @@ class TimelineEntryOut(Schema):
         return _email(obj.actor)
 
 
+class NotificationCountsOut(Schema):
+    """How many notifications of one update are queued (or being sent), sent, retrying and
+    failed (dead-lettered)."""
+
+    update_id: int
+    queued: int
+    sent: int
+    retrying: int
+    failed: int
+
+
 # An incident's answer carries the latest of its history; all of it is a paged list away.
 DETAIL_HISTORY = 50
 
@@ -354,6 +365,10 @@ class IncidentDetailOut(IncidentOut):
         "oldest first; all of it, page by page: GET /incidents/{id}/timeline."
     )
     timeline_count: int = Field(description="How many entries the whole timeline has.")
+    notifications: list[NotificationCountsOut] = Field(
+        description="Per update shown in `updates` (oldest first): how many notifications to "
+        "subscribers are queued, sent, retrying and failed."
+    )
 
     @staticmethod
     def resolve_allowed_actions(obj: Incident, context: dict[str, Any]) -> list[str]:
@@ -375,6 +390,14 @@ class IncidentDetailOut(IncidentOut):
     @staticmethod
     def resolve_timeline_count(obj: Incident) -> int:
         return incident_events(obj).count()
+
+    @staticmethod
+    def resolve_notifications(obj: Incident) -> list[dict[str, int]]:
+        from statusdesk.notifications.services import counts_by_update
+
+        ids = sorted(u.pk for u in queries.latest_updates(obj, DETAIL_HISTORY))
+        counts = counts_by_update(ids)
+        return [{"update_id": pk, **counts[pk]} for pk in ids]
 
 
 # --- pages of a list -----------------------------------------------------------------------

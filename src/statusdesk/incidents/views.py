@@ -336,6 +336,8 @@ def _render_incident(
     timeline_shown = None if everything else queries.TIMELINE_SHOWN
     updates = queries.latest_updates(incident, updates_shown)
     timeline = incident_timeline(incident, latest=timeline_shown)
+    from statusdesk.notifications.services import counts_by_update
+
     context = {
         "incident": incident,
         "report": incident.report,
@@ -343,6 +345,8 @@ def _render_incident(
         "affected": affected,
         "updates": updates,
         "update_count": _count(updates, updates_shown, queries.incident_updates(incident)),
+        # Per update: how many notifications are queued, sent, retrying and failed.
+        "notification_counts": counts_by_update(u.pk for u in updates),
         "timeline": timeline,
         "timeline_count": _count(timeline, timeline_shown, incident_events(incident)),
         "whole_history": everything,

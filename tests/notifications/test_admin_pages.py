@@ -1,0 +1,109 @@
+"""What administrators do: the failed deliveries with "retry" and "retry all", chat channels as
+Apprise URLs with "send test message" (to a real HTTP receiver through Apprise's json://)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from statusdesk.accounts.models import User
+from statusdesk.incidents.models import Component
+from statusdesk.notifications.models import ChatChannel, Delivery
+from tests.factories import a_published_incident, a_subscriber
+from tests.notifications.receivers import WebhookReceiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def gone_once(settings: Any) -> Any:
+    """A receiver that answers 410 Gone (a permanent refusal) once, then 200."""
+    settings.STATUSDESK_WEBHOOK_ALLOW_PRIVATE = True
+    server = WebhookReceiver(lambda path, nth: 410 if nth == 1 else 200).start()
+    yield server
+    server.stop()
+
+
+def test_failed_deliveries_are_listed_and_retried_by_an_administrator(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    gone_once: WebhookReceiver,
+) -> None:
+    a_subscriber(admin_user, email=None, webhook_url=gone_once.url("/a"))
+    a_subscriber(admin_user, email=None, webhook_url=gone_once.url("/b"))
+    incident = a_published_incident(manager, developer, components)
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
+    admin = _signed_in(admin_user)
+    page = admin.get("/manage/notifications/failed/")
+    assert page.status_code == 200
+    assert gone_once.url("/a").encode() in page.content and b"HTTP 410" in page.content
+    # The incident page counts them, and leads administrators to the list.
+    detail = admin.get(f"/manage/incidents/{incident.pk}/").content.decode()
+    assert "0 sent · 0 queued · 0 retrying · 2 failed" in detail
+    one = Delivery.objects.get(subscriber__webhook_url=gone_once.url("/a"))
+    admin.post("/manage/notifications/failed/", {"delivery": str(one.pk)})
+    assert dict(Delivery.objects.values_list("subscriber__webhook_url", "state")) == {
+        gone_once.url("/a"): "sent",
+        gone_once.url("/b"): "failed",
+    }
+    admin.post("/manage/notifications/failed/", {})
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+    assert len(gone_once.delivered("/a")) == len(gone_once.delivered("/b")) == 1
+
+
+def test_only_administrators_see_failed_deliveries(manager: User) -> None:
+    assert _signed_in(manager).get("/manage/notifications/failed/").status_code == 403
+    assert Client().get("/manage/notifications/failed/").status_code == 302  # to the sign-in page
+
+
+def test_a_chat_channel_gets_a_test_message_and_incident_notifications(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    receiver: WebhookReceiver,
+) -> None:
+    port = receiver.server.server_address[1]
+    admin = _signed_in(admin_user)
+    added = admin.post(
+        "/admin/notifications/chatchannel/add/",
+        {
+            "name": "Ops room",
+            "url": f"json://127.0.0.1:{port}/chat",
+            "all_components": "on",
+            "active": "on",
+        },
+    )
+    assert added.status_code == 302, added.content
+    channel = ChatChannel.objects.get()
+    admin.post(
+        "/admin/notifications/chatchannel/",
+        {"action": "send_test_message", "_selected_action": [str(channel.pk)]},
+    )
+    [(_, first)] = receiver.delivered("/chat")
+    assert "Test message" in json.loads(first)["title"]
+    incident = a_published_incident(manager, developer, components)
+    _, second = receiver.delivered("/chat")[1]
+    assert json.loads(second)["title"] == f"[Identified] {incident.name}"
+    assert Delivery.objects.get().channel == "chat"
+
+
+def test_a_chat_channel_needs_an_apprise_url(admin_user: User) -> None:
+    refused = _signed_in(admin_user).post(
+        "/admin/notifications/chatchannel/add/",
+        {"name": "Nowhere", "url": "nonsense://x", "all_components": "on", "active": "on"},
+    )
+    assert refused.status_code == 200
+    assert b"not an Apprise URL" in refused.content
+    assert not ChatChannel.objects.exists()

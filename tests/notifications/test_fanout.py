@@ -1,0 +1,220 @@
+"""The fan-out and what is sent, in process: a step commits, its reaction writes one delivery per
+matching subscriber, and the deliveries reach a real SMTP server and a real webhook receiver."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from statusdesk.accounts.models import User
+from statusdesk.incidents import services as incident_services
+from statusdesk.incidents.models import Component, Incident
+from statusdesk.notifications import services
+from statusdesk.notifications.models import Delivery, Fanout, Subscriber
+from tests.factories import (
+    a_published_incident,
+    a_subscriber,
+    an_assigned_incident,
+    publication,
+    update_fields,
+)
+from tests.notifications.receivers import SmtpSink, WebhookReceiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _publish(manager: User, developer: User, components: list[Component]) -> Incident:
+    # The incident affects components 0 and 1.
+    return a_published_incident(manager, developer, components)
+
+
+def test_publication_reaches_each_matching_subscriber_once(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    smtp: SmtpSink,
+) -> None:
+    everything = a_subscriber(admin_user, email="all@client.example")
+    matching = a_subscriber(
+        admin_user, email="one@client.example", component_ids=[components[1].pk]
+    )
+    a_subscriber(admin_user, email="other@client.example", component_ids=[components[4].pk])
+    a_subscriber(admin_user, email="unconfirmed@client.example", confirmed=False)
+    smtp.messages.clear()  # the unconfirmed one's confirmation
+    incident = _publish(manager, developer, components)
+    assert sorted(rcpt for rcpt, _, _ in smtp.messages) == [everything.email, matching.email]
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+    _, message_id, message = smtp.messages[0]
+    delivery = Delivery.objects.get(subscriber__email=smtp.messages[0][0])
+    assert message_id == f"<statusdesk.{delivery.idempotency_key}@localhost>"
+    assert message["Subject"].strip() == f"[Identified] {incident.name} — statusdesk"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/subscriptions/unsubscribe/" in message["List-Unsubscribe"]
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
+    assert set(parts) == {"text/plain", "text/html"}
+    for body in parts.values():
+        assert incident.message in body
+        assert incident.workaround_url in body
+        assert f"http://127.0.0.1:8000/incidents/{incident.pk}" in body
+        assert "/subscriptions/manage/" in body
+
+
+def test_expanding_again_adds_nothing(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    smtp: SmtpSink,
+    settings: Any,
+) -> None:
+    """A fan-out written again from the start (as after a crash that lost its cursor) adds no
+    delivery and sends nothing more."""
+    for i in range(5):
+        a_subscriber(admin_user, email=f"s{i}@client.example")
+    batch = services.FANOUT_BATCH
+    services.FANOUT_BATCH = 2  # three batches of subscribers, then the chat channels
+    try:
+        _publish(manager, developer, components)
+        fanout = Fanout.objects.get()
+        assert fanout.done_at is not None
+        Fanout.objects.filter(pk=fanout.pk).update(after_subscriber=0, done_at=None)
+        services.expand_fanout(fanout.pk)
+    finally:
+        services.FANOUT_BATCH = batch
+    assert Delivery.objects.count() == 5
+    assert smtp.count() == 5
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_a_step_without_notify_sends_nothing(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    a_subscriber(admin_user)
+    incident = an_assigned_incident(manager, developer)
+    incident_services.publish_incident(
+        actor=manager, incident=incident, **publication(components, notify=False)
+    )
+    assert not Delivery.objects.exists()
+    assert smtp.count() == 0
+
+
+def test_each_update_and_the_resolution_notify_and_are_counted_per_update(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    a_subscriber(admin_user)
+    incident = _publish(manager, developer, components)
+    incident_services.post_update(actor=manager, incident=incident, **update_fields())
+    incident_services.resolve_incident(
+        actor=manager, incident=incident, message="Resolved.\nAll good."
+    )
+    subjects = [m["Subject"].strip() for _, _, m in smtp.messages]
+    assert [s.split("]")[0] for s in subjects] == ["[Identified", "[Monitoring", "[Resolved"]
+    updates = list(incident.updates.values_list("pk", flat=True))
+    counts = services.counts_by_update(updates)
+    assert [counts[pk] for pk in updates] == [
+        {"queued": 0, "sent": 1, "retrying": 0, "failed": 0}
+    ] * 3
+
+
+def test_webhooks_are_signed_and_shaped_like_statuspage(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    receiver: WebhookReceiver,
+) -> None:
+    subscriber = a_subscriber(admin_user, email=None, webhook_url=receiver.url("/hook"))
+    incident = _publish(manager, developer, components)
+    [(headers, body)] = receiver.delivered("/hook")
+    # The receiver verifies the signature with a Standard Webhooks implementation.
+    payload = Webhook(subscriber.secret).verify(body, headers)
+    delivery = Delivery.objects.get()
+    assert headers["webhook-id"] == delivery.idempotency_key
+    assert set(payload) == {"meta", "page", "incident"}
+    assert payload["incident"]["name"] == incident.name
+    assert payload["incident"]["status"] == "identified"
+    assert payload["incident"]["impact"] == "major"
+    [update] = payload["incident"]["incident_updates"]
+    assert update["body"] == incident.message
+    assert {c["code"] for c in update["affected_components"]} == {
+        str(components[0].pk),
+        str(components[1].pk),
+    }
+    assert {c["new_status"] for c in update["affected_components"]} == {"partial_outage"}
+    assert {c["old_status"] for c in update["affected_components"]} == {"operational"}
+    assert "/subscriptions/unsubscribe/" in payload["meta"]["unsubscribe"]
+    # A forged body fails the receiver's check.
+    with pytest.raises(Exception, match="(?i)signature"):
+        Webhook(subscriber.secret).verify(body.replace(b"identified", b"resolved"), headers)
+    assert json.loads(body)["page"]["status_indicator"] == "major"
+
+
+def test_an_unsubscribed_subscriber_gets_nothing_more(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    subscriber = a_subscriber(admin_user)
+    services.unsubscribe(services.token_for(subscriber, services.Purpose.UNSUBSCRIBE))
+    _publish(manager, developer, components)
+    assert smtp.count() == 0
+    assert not Subscriber.objects.active().exists()
+
+
+def test_without_smtp_each_email_is_a_file_under_var_mail(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    settings.EMAIL_BACKEND = "statusdesk.notifications.mailfiles.EmlFileBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    a_subscriber(admin_user)
+    _publish(manager, developer, components)
+    [path] = list((tmp_path / "mail").glob("*.eml"))
+    text = path.read_text()
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in text
+    assert path.name.startswith("statusdesk.e")
+
+
+def test_a_message_with_a_very_long_line_still_carries_each_subscribers_links(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """A line over SMTP's 998 characters makes the part quoted-printable, which could cut the
+    prepared message's stand-ins: such e-mails are built one by one."""
+    subscriber = a_subscriber(admin_user)
+    incident = _publish(manager, developer, components)
+    incident_services.post_update(
+        actor=manager, incident=incident, **update_fields(message="word " * 300)
+    )
+    _, _, message = smtp.messages[-1]
+    manage = services.manage_url(subscriber)
+    for part in message.walk():
+        if not part.is_multipart():
+            assert manage in part.get_content()
+    assert "@@statusdesk" not in message.as_string()
+
+
+def test_the_sweep_finishes_a_fan_out_whose_task_was_lost(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """A worker died half-way through a fan-out (its cursor after the first subscriber): the
+    sweep queues it again, and it goes on from there."""
+    first, second = (a_subscriber(admin_user, email=f"s{i}@client.example") for i in range(2))
+    _publish(manager, developer, components)
+    fanout = Fanout.objects.get()
+    Delivery.objects.filter(subscriber=second).delete()
+    Fanout.objects.filter(pk=fanout.pk).update(after_subscriber=first.pk, done_at=None)
+    smtp.messages.clear()
+    services.sweep(grace=timedelta(0))
+    assert [rcpt for rcpt, _, _ in smtp.messages] == [second.email]
+    assert Fanout.objects.get().done_at is not None
