@@ -81,7 +81,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.test.signals import setting_changed
@@ -98,14 +97,10 @@ from statusdesk.incidents.models import (
     IncidentUpdate,
     Severity,
 )
-from statusdesk.statuspage import shapes
+from statusdesk.statuspage import kept_days, shapes
 from statusdesk.statuspage.uptime import (
-    DAYS,
     DayCell,
-    IncidentSpan,
     overall_uptime,
-    uptime_series,
-    window_start,
 )
 
 log = logging.getLogger(__name__)
@@ -239,8 +234,9 @@ def incident_path(incident_id: int | str) -> str:
 class _Builder:
     """One build: a few queries, whatever the size of the history."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, *, incremental: bool = True) -> None:
         self.now = now
+        self.incremental = incremental
         self.zone: tzinfo = settings.DISPLAY_ZONE
         self.url = public_url()
         self.page_id = shapes.page_id(self.url)
@@ -288,59 +284,15 @@ class _Builder:
     # uptime ------------------------------------------------------------------------------
 
     def uptime(self) -> dict[str, list[DayCell]]:
-        start = window_start(self.now, self.zone)
-        changes: dict[int, list[tuple[datetime, str, str]]] = {}
-        # The payload's three values read by the database (decoding each whole payload in
-        # Python cost twice as much at 12,000 changes in the window).
-        status_events = (
-            Event.objects.filter(kind=ComponentEvent.STATUS_CHANGED, at__gte=start)
-            .order_by("at", "id")
-            .values_list("at", "data__component_id", "data__previous", "data__status")
+        """The 90 cells of each component: finished days kept from the previous rebuild unless an
+        event touched them (kept_days.py), today and the touched days computed."""
+        return kept_days.uptime_cells(
+            now=self.now,
+            zone=self.zone,
+            components=self.components,
+            added_at=self.added_at,
+            incremental=self.incremental,
         )
-        for at, pk, previous, status in status_events:
-            if pk in self.component_by_id:
-                changes.setdefault(pk, []).append((at, previous, status))
-        spans: dict[int, list[IncidentSpan]] = {}
-        touching = (
-            AffectedComponent.objects.filter(
-                incident__published_at__isnull=False, incident__published_at__lte=self.now
-            )
-            .filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gte=start))
-            .values_list(
-                "component_id",
-                "incident_id",
-                "incident__name",
-                "incident__severity",
-                "incident__published_at",
-                "incident__resolved_at",
-            )
-        )
-        for component_id, incident_id, name, severity, published, resolved in touching:
-            assert published is not None  # filtered above
-            spans.setdefault(component_id, []).append(
-                IncidentSpan(
-                    str(incident_id),
-                    name,
-                    shapes.IMPACT_OF_SEVERITY.get(severity, "none"),
-                    published,
-                    resolved,
-                )
-            )
-        series = {}
-        for component in self.components:
-            own = changes.get(component.pk, [])
-            # The status at the start of the window: what the first change in it changed from.
-            initial = own[0][1] if own else component.status
-            series[str(component.pk)] = uptime_series(
-                now=self.now,
-                zone=self.zone,
-                added_at=self.added_at.get(component.pk),
-                initial_status=initial,
-                changes=[(at, new) for at, _, new in own],
-                incidents=spans.get(component.pk, []),
-                days=DAYS,
-            )
-        return series
 
     # incidents ---------------------------------------------------------------------------
 
@@ -463,10 +415,14 @@ def published() -> Any:
     return Incident.objects.filter(published_at__isnull=False)
 
 
-def build_snapshot(*, now: datetime | None = None, previous: Pointer | None = None) -> Snapshot:
-    """Read the published data and shape it (no cache involved)."""
+def build_snapshot(
+    *, now: datetime | None = None, previous: Pointer | None = None, incremental: bool = True
+) -> Snapshot:
+    """Read the published data and shape it. The uptime cells of finished days come from the
+    previous rebuild unless an event touched them (kept_days.py; `incremental=False`: computed
+    over the whole window, as a cold cache does)."""
     now = now or timezone.now()
-    builder = _Builder(now)
+    builder = _Builder(now, incremental=incremental)
     open_incidents = list(
         published().exclude(status=IncidentStatus.RESOLVED).order_by("-published_at", "-id")
     )

@@ -1,0 +1,166 @@
+"""The uptime cells kept between rebuilds (statusdesk.statuspage.kept_days): a rebuild that reuses
+the finished days gives exactly what computing the whole window gives, after a step today, a
+back-filled step in a past day, a component added mid-window, and the day's rollover at midnight
+in the display zone; and it computes only today when nothing touched a past day."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from statusdesk.accounts.models import User
+from statusdesk.incidents import components as component_services
+from statusdesk.incidents import services
+from statusdesk.incidents.models import Component
+from statusdesk.statuspage import kept_days
+from statusdesk.statuspage.snapshot import Snapshot, build_snapshot
+from tests.factories import (
+    a_past_incident,
+    a_published_incident,
+    a_status_page_history,
+    components_from_before,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+# Components from before the window (the conftest's are added today: no data on past days).
+def components(db: None) -> list[Component]:
+    return components_from_before()
+
+
+def same_as_full(now: datetime | None = None) -> Snapshot:
+    """The incremental build equals the whole window's, cell for cell; returns it."""
+    now = now or timezone.now()
+    kept = build_snapshot(now=now)
+    full = build_snapshot(now=now, incremental=False)
+    assert kept.uptime == full.uptime
+    assert kept.component_details == full.component_details
+    assert kept.version == full.version
+    return kept
+
+
+def incident_days(snapshot: Snapshot, component: Component, incident_id: int) -> list[Any]:
+    return [
+        cell.day
+        for cell in snapshot.uptime[str(component.pk)]
+        if str(incident_id) in {i.id for i in cell.incidents}
+    ]
+
+
+def test_steps_today_after_a_history_match_the_full_recompute(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    a_status_page_history(manager, developer, components)
+    same_as_full()  # keeps the finished days
+    incident = a_published_incident(
+        manager, developer, components, component_ids=[components[0].pk]
+    )
+    same_as_full()
+    services.post_update(actor=manager, incident=incident, status="monitoring", message="Watching.")
+    same_as_full()
+    services.resolve_incident(actor=manager, incident=incident, message="Fixed.")
+    same_as_full()
+
+
+def test_a_back_filled_step_in_a_past_day_is_recomputed(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    a_status_page_history(manager, developer, components)
+    before = same_as_full()
+    web = components[1]
+    late = a_past_incident(
+        manager,
+        developer,
+        components,
+        days_ago=20,
+        hours=30,  # over two days
+        name="Back-filled outage",
+        severity="major_outage",
+        component_ids=[web.pk],
+    )
+    after = same_as_full()
+    days = incident_days(after, web, late.pk)
+    assert len(days) == 2
+    assert incident_days(before, web, late.pk) == []
+    changed = [
+        new.day
+        for old, new in zip(before.uptime[str(web.pk)], after.uptime[str(web.pk)], strict=True)
+        if old != new
+    ]
+    assert changed[: len(days)] == days
+
+
+def test_a_component_added_mid_window(
+    admin_user: User, manager: User, developer: User, components: list[Component]
+) -> None:
+    a_status_page_history(manager, developer, components)
+    now = timezone.now()
+    same_as_full(now + timedelta(days=1))
+    added = component_services.add_component(actor=admin_user, name="Billing")
+    a_published_incident(manager, developer, components, component_ids=[added.pk])
+    later = same_as_full(now + timedelta(days=3))
+    cells = later.uptime[str(added.pk)]
+    assert cells[0].uptime is None  # before it existed
+    assert cells[-1].uptime is not None
+    same_as_full(now + timedelta(days=4))
+
+
+def test_the_day_rollover_at_midnight_in_the_display_zone(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    a_status_page_history(manager, developer, components)
+    zone = settings.DISPLAY_ZONE
+    day = timezone.now().astimezone(zone).date() - timedelta(days=2)
+    evening = datetime.combine(day, time(23, 50), tzinfo=zone)
+    same_as_full(evening)
+    # Published five minutes before midnight (reported at 23:50), then the next day's first
+    # rebuild.
+    incident = a_past_incident(
+        manager,
+        developer,
+        components,
+        days_ago=(timezone.now() - evening).total_seconds() / 86400,
+        hours=0.05,
+        name="Just before midnight",
+        component_ids=[components[0].pk],
+        resolve=False,
+    )
+    after_midnight = datetime.combine(day + timedelta(days=1), time(0, 10), tzinfo=zone)
+    snapshot = same_as_full(after_midnight)
+    assert snapshot.uptime[str(components[0].pk)][-1].day == day + timedelta(days=1)
+    assert incident_days(snapshot, components[0], incident.pk) == [day, day + timedelta(days=1)]
+    same_as_full(after_midnight + timedelta(hours=1))
+
+
+def test_a_rebuild_with_nothing_new_in_the_past_computes_today_only(
+    manager: User, developer: User, components: list[Component], monkeypatch: Any
+) -> None:
+    a_status_page_history(manager, developer, components)
+    build_snapshot()
+    computed: list[int] = []
+    real = kept_days.uptime_series
+
+    def counting(**kwargs: Any) -> Any:
+        computed.append(kwargs["days"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(kept_days, "uptime_series", counting)
+    a_published_incident(manager, developer, components)
+    build_snapshot()
+    assert computed == [1] * len(components)
+
+
+def test_a_flushed_cache_computes_the_whole_window(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    a_status_page_history(manager, developer, components)
+    now = timezone.now()
+    first = same_as_full(now)
+    kept_days.forget()
+    assert build_snapshot(now=now).uptime == first.uptime
