@@ -5,6 +5,7 @@ in the display zone; and it computes only today when nothing touched a past day.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -164,3 +165,30 @@ def test_a_flushed_cache_computes_the_whole_window(
     first = same_as_full(now)
     kept_days.forget()
     assert build_snapshot(now=now).uptime == first.uptime
+
+
+def test_an_event_committed_after_later_ones_is_still_applied(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    a_status_page_history(manager, developer, components)
+    same_as_full()
+    late = a_past_incident(
+        manager,
+        developer,
+        components,
+        days_ago=10,
+        hours=3,
+        name="Committed late",
+        component_ids=[components[2].pk],
+    )
+    # A rebuild that read ids past these events before their transaction committed.
+    from django.core.cache import cache
+
+    from statusdesk.core.models import Event
+
+    kept = cache.get(kept_days.KEPT_KEY)
+    newest = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert newest is not None
+    cache.set(kept_days.KEPT_KEY, replace(kept, seen=newest + 5))
+    snapshot = same_as_full()
+    assert incident_days(snapshot, components[2], late.pk) != []

@@ -63,7 +63,9 @@ from the switcher's cookie or Accept-Language: it is part of their key, they var
 
 Rebuilding: `rebuild_snapshot()` (the reaction to every event that changes public data, see
 reactions.py, and every few minutes, for today's uptime) reads the database and stores a new
-snapshot when the content changed.
+snapshot when the content changed. Its cost does not grow with the history: the lists are read
+with bounded queries, and the uptime cells of finished days are kept between rebuilds, so only
+today and the days a new (back-filled) event touched are computed (kept_days.py).
 """
 
 from __future__ import annotations
