@@ -193,3 +193,85 @@ def test_an_event_committed_after_later_ones_is_still_applied(
     cache.set(kept_days.TOKEN_KEY, "another")
     snapshot = same_as_full()
     assert incident_days(snapshot, components[2], late.pk) != []
+
+
+def test_an_event_committed_below_the_cursor_is_applied_by_its_own_reaction(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    """Past the id cursor's look-back: the rebuild reaction hands its own event over, so the
+    event is applied after its commit whatever ids the cursor has passed."""
+    from django.core.cache import cache
+
+    from statusdesk.core.models import Event
+    from statusdesk.incidents.events import IncidentEvent
+    from statusdesk.statuspage.snapshot import rebuild_snapshot
+
+    a_status_page_history(manager, developer, components)
+    same_as_full()
+    late = a_past_incident(
+        manager,
+        developer,
+        components,
+        days_ago=10,
+        hours=3,
+        name="Committed very late",
+        component_ids=[components[2].pk],
+    )
+    kept = cache.get(kept_days.KEPT_KEY)
+    newest = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+    assert newest is not None
+    # A rebuild that (before this incident's transaction committed) read ids far past it.
+    far = newest + kept_days.LOOKBACK + 50
+    cache.set(kept_days.KEPT_KEY, replace(kept, seen=far, token="another"))
+    cache.set(kept_days.TOKEN_KEY, "another")
+    kept_days._held.clear()
+    stale = build_snapshot()
+    assert incident_days(stale, components[2], late.pk) == []  # the cursor alone misses it
+    cache.set(kept_days.KEPT_KEY, replace(kept, seen=far, token="again"))
+    cache.set(kept_days.TOKEN_KEY, "again")
+    kept_days._held.clear()
+    events = Event.objects.about(f"incident:{late.pk}").filter(
+        kind__in=[IncidentEvent.INCIDENT_PUBLISHED, IncidentEvent.INCIDENT_RESOLVED]
+    )
+    for event in events:  # what the rebuild reaction runs, once per event
+        rebuild_snapshot(touched=[event])
+    applied = same_as_full()
+    assert incident_days(applied, components[2], late.pk) != []
+
+
+def test_the_hourly_refresh_computes_the_whole_window_again(
+    manager: User, developer: User, components: list[Component]
+) -> None:
+    from django.core.cache import cache
+
+    from statusdesk.statuspage.tasks import refresh
+
+    a_status_page_history(manager, developer, components)
+    same_as_full()
+    token = cache.get(kept_days.TOKEN_KEY)
+    refresh(timezone.now().replace(minute=30))
+    assert cache.get(kept_days.TOKEN_KEY) != token  # stored again…
+    kept = cache.get(kept_days.KEPT_KEY)
+    # …from what was kept: a past cell changed behind the cursor's back stays as it was kept.
+    day = sorted(kept.components[components[0].pk].days)[0]
+    fake = replace(kept.components[components[0].pk].days[day], end_status="major_outage")
+    doctored = replace(
+        kept,
+        components={
+            **kept.components,
+            components[0].pk: replace(
+                kept.components[components[0].pk],
+                days={**kept.components[components[0].pk].days, day: fake},
+            ),
+        },
+        token="doctored",
+    )
+    cache.set(kept_days.KEPT_KEY, doctored)
+    cache.set(kept_days.TOKEN_KEY, "doctored")
+    kept_days._held.clear()
+    refresh(timezone.now().replace(minute=30))
+    assert cache.get(kept_days.KEPT_KEY).components[components[0].pk].days[day] == fake
+    refresh(timezone.now().replace(minute=2))  # the hourly one: computed whole
+    healed = cache.get(kept_days.KEPT_KEY).components[components[0].pk].days[day]
+    assert healed != fake
+    same_as_full()

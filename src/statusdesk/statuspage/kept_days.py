@@ -120,9 +120,14 @@ def uptime_cells(
     components: Sequence[Component],
     added_at: dict[int, datetime],
     incremental: bool = True,
+    handed: Sequence[Event] = (),
 ) -> dict[str, list[DayCell]]:
     """The 90 cells of every component, oldest first (what `uptime_series` gives over the whole
-    window), reusing the kept cells of finished days unless `incremental` is false."""
+    window), reusing the kept cells of finished days unless `incremental` is false.
+
+    `handed` are events the caller knows are new (the rebuild reaction passes its own event):
+    they are applied whatever the id cursor says, so an event whose transaction committed long
+    after later ones is applied by its own reaction, exactly once after its commit."""
     cache = caches["default"]
     zone_key = shapes.zone_name(zone)
     today = now.astimezone(zone).date()
@@ -158,6 +163,14 @@ def uptime_cells(
         )
         if len(rows) > MAX_NEW_EVENTS:
             kept = None
+        else:
+            read = {row[0] for row in rows}
+            wanted = {*INCIDENT_KINDS, *COMPONENT_KINDS}
+            rows += [
+                (event.pk, event.kind, event.subject, event.at)
+                for event in handed
+                if event.pk not in read and event.kind in wanted
+            ]
     if kept is None:
         last = Event.objects.order_by("-pk").values_list("pk", flat=True).first()
         seen = last or 0
@@ -169,7 +182,8 @@ def uptime_cells(
         )
     else:
         seen = max([kept.seen, *(pk for pk, *_ in rows)])
-        new = [row for row in rows if row[0] not in kept.applied]
+        given = {event.pk for event in handed}
+        new = [row for row in rows if row[0] not in kept.applied or row[0] in given]
         applied = {pk for pk, *_ in rows if pk > seen - LOOKBACK}
         incident_ids = {
             _subject_pk(subject)

@@ -236,9 +236,12 @@ def incident_path(incident_id: int | str) -> str:
 class _Builder:
     """One build: a few queries, whatever the size of the history."""
 
-    def __init__(self, now: datetime, *, incremental: bool = True) -> None:
+    def __init__(
+        self, now: datetime, *, incremental: bool = True, touched: Sequence[Event] = ()
+    ) -> None:
         self.now = now
         self.incremental = incremental
+        self.touched = touched
         self.zone: tzinfo = settings.DISPLAY_ZONE
         self.url = public_url()
         self.page_id = shapes.page_id(self.url)
@@ -294,6 +297,7 @@ class _Builder:
             components=self.components,
             added_at=self.added_at,
             incremental=self.incremental,
+            handed=self.touched,
         )
 
     # incidents ---------------------------------------------------------------------------
@@ -418,13 +422,17 @@ def published() -> Any:
 
 
 def build_snapshot(
-    *, now: datetime | None = None, previous: Pointer | None = None, incremental: bool = True
+    *,
+    now: datetime | None = None,
+    previous: Pointer | None = None,
+    incremental: bool = True,
+    touched: Sequence[Event] = (),
 ) -> Snapshot:
     """Read the published data and shape it. The uptime cells of finished days come from the
     previous rebuild unless an event touched them (kept_days.py; `incremental=False`: computed
     over the whole window, as a cold cache does)."""
     now = now or timezone.now()
-    builder = _Builder(now, incremental=incremental)
+    builder = _Builder(now, incremental=incremental, touched=touched)
     open_incidents = list(
         published().exclude(status=IncidentStatus.RESOLVED).order_by("-published_at", "-id")
     )
@@ -666,12 +674,13 @@ def store(snapshot: Snapshot) -> None:
     export_public_files(snapshot)
 
 
-def rebuild_snapshot() -> Snapshot | None:
+def rebuild_snapshot(*, touched: Sequence[Event] = ()) -> Snapshot | None:
     """Read the published data again and make it current. Returns the snapshot stored, or None
     when another process stored a newer reading meanwhile (two rebuilds racing: the one that
-    read last wins, whichever finishes first)."""
+    read last wins, whichever finishes first). `touched`: events known to be new (the reaction's
+    own), applied to the kept uptime cells whatever their id."""
     previous = current_pointer(fresh=True)
-    snapshot = build_snapshot(previous=previous)
+    snapshot = build_snapshot(previous=previous, touched=touched)
     latest = current_pointer(fresh=True)
     if latest is not None and latest.built_at > snapshot.built_at:
         return None  # another process stored a newer reading meanwhile
