@@ -6,7 +6,8 @@ A finished day's cell changes only when an event lands in it or before it (a bac
 added again, or when the status the window starts with changes (a cell with no change in the
 window before it takes that status). Each rebuild reads the events recorded since the last one (by
 id: the primary key's index; the last LOOKBACK ids are read again, so an event whose transaction
-committed after a later one's is still seen), and recomputes, per component, from the first day
+committed after a later one's is still seen; the rebuild reaction also hands its own event over,
+applied whatever the cursor says, and the hourly refresh computes everything again), and recomputes, per component, from the first day
 any of them touched to today. Everything before that day is taken from the kept cells, and the
 status at its start from the kept day before it. A cold or flushed cache, a change of display
 zone, or too many new events at once: everything is recomputed (what a full rebuild does).
