@@ -2,15 +2,16 @@
 rebuild reads and computes today only, plus the days a new event touched.
 
 A finished day's cell changes only when an event lands in it or before it (a back-filled step: its
-`at` tells the day), when an incident shown in it changes (its events), when the component is
-added again, or when the status the window starts with changes (a cell with no change in the
-window before it takes that status). Each rebuild reads the events recorded since the last one (by
-id: the primary key's index; the last LOOKBACK ids are read again, so an event whose transaction
-committed after a later one's is still seen; the rebuild reaction also hands its own event over,
-applied whatever the cursor says, and the hourly refresh computes everything again), and recomputes, per component, from the first day
-any of them touched to today. Everything before that day is taken from the kept cells, and the
-status at its start from the kept day before it. A cold or flushed cache, a change of display
-zone, or too many new events at once: everything is recomputed (what a full rebuild does).
+`at` tells the day), when an incident shown in it changes (its events), when the component is added
+again, or when the status the window starts with changes (a cell with no change in the window
+before it takes that status). Each rebuild reads the events recorded since the last one (by id: the
+primary key's index; the last LOOKBACK ids are read again, so an event whose transaction committed
+after a later one's is still seen; the rebuild reaction also hands its own event over, applied
+whatever the cursor says, and the hourly refresh computes everything again), and recomputes, per
+component, from the first day any of them touched to today. Everything before that day is taken
+from the kept cells, and the status at its start from the kept day before it. A cold or flushed
+cache, a change of display zone, or too many new events at once: everything is recomputed (what a
+full rebuild does).
 
 The result is exactly what computing the whole window gives, as long as each status change's
 `previous` is the status before it (which the services guarantee when steps are recorded in time
