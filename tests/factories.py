@@ -337,3 +337,15 @@ def a_dismissed_report(manager: User, *, reason: str, **report: Any) -> Report:
 def an_update(manager: User, incident: Incident, **overrides: Any) -> Any:
     """A public update: monitoring, with a message, unless told otherwise."""
     return services.post_update(actor=manager, incident=incident, **update_fields(**overrides))
+
+
+def components_from_before() -> list[Component]:
+    """The default components as if added long before the 90-day window (made outside the
+    services: no "added" event, so the uptime has data on every day of the window)."""
+    from statusdesk.incidents.components import DEFAULT_COMPONENTS
+
+    for position, (key, name, code_name, description) in enumerate(DEFAULT_COMPONENTS, start=1):
+        Component.objects.create(
+            key=key, name=name, code_name=code_name, description=description, position=position
+        )
+    return list(Component.objects.order_by("position"))

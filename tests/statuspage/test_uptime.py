@@ -4,7 +4,9 @@ events, today partly elapsed, no data before the component existed."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -225,3 +227,88 @@ def test_the_snapshot_reads_uptime_from_the_component_events(
     details = snapshot.component_details[str(components[0].pk)]
     assert details.uptime == today.uptime
     assert details.code_name == "Integrates"
+
+
+def _reference_cells(
+    *,
+    now: datetime,
+    zone: Any,
+    added_at: datetime | None,
+    initial: str,
+    changes: list[tuple[datetime, str]],
+    incidents: list[IncidentSpan],
+) -> list[tuple[Any, ...]]:
+    """The plain reading of the rules, day by day over every change and incident (what
+    uptime_series computed before it bisected and swept)."""
+    ordered = sorted(changes, key=lambda c: c[0])
+    today = now.astimezone(zone).date()
+    cells: list[tuple[Any, ...]] = []
+    for offset in range(89, -1, -1):
+        day = today - timedelta(days=offset)
+        start = datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        begin = max(start, added_at) if added_at else start
+        finish = min(end.astimezone(UTC), now)
+        if begin >= finish:
+            cells.append((day, None, None, {}, ()))
+            continue
+        status = initial
+        for at, new in ordered:
+            if at > begin:
+                break
+            status = new
+        seconds: dict[str, float] = {}
+        cursor = begin
+        for at, new in ordered:
+            if begin < at < finish:
+                seconds[status] = seconds.get(status, 0.0) + (at - cursor).total_seconds()
+                cursor, status = at, new
+        seconds[status] = seconds.get(status, 0.0) + (finish - cursor).total_seconds()
+        seconds = {k: v for k, v in seconds.items() if v > 0}
+        total = sum(seconds.values())
+        down = sum(DOWN_WEIGHT[k] * v for k, v in seconds.items())
+        touched = tuple(
+            s.id
+            for s in sorted(incidents, key=lambda s: (s.start, s.id))
+            if s.start < finish and (s.end is None or s.end >= begin)
+        )
+        cells.append((day, round(100.0 * (total - down) / total, 2), seconds, touched))
+    return cells
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_series_matches_the_plain_reading_of_the_rules(seed: int) -> None:
+    rng = random.Random(seed)
+    now = NOW.astimezone(UTC)
+    origin = now - timedelta(days=95)
+
+    def moment() -> datetime:
+        return origin + timedelta(minutes=rng.randrange(95 * 24 * 60))
+
+    statuses = list(DOWN_WEIGHT)
+    changes = [(moment(), rng.choice(statuses)) for _ in range(rng.randrange(0, 300))]
+    spans = []
+    for n in range(rng.randrange(0, 60)):
+        begun = moment()
+        ended = None if rng.random() < 0.1 else begun + timedelta(hours=rng.uniform(0, 72))
+        spans.append(IncidentSpan(str(n), f"incident {n}", "minor", begun, ended))
+    added = None if rng.random() < 0.5 else moment()
+    initial = rng.choice(statuses)
+    got = uptime_series(
+        now=now,
+        zone=ZONE,
+        added_at=added,
+        initial_status=initial,
+        changes=changes,
+        incidents=spans,
+    )
+    expected = _reference_cells(
+        now=now, zone=ZONE, added_at=added, initial=initial, changes=changes, incidents=spans
+    )
+    plain = [
+        (c.day, None, None, {}, ())
+        if c.uptime is None
+        else (c.day, c.uptime, c.seconds, tuple(i.id for i in c.incidents))
+        for c in got
+    ]
+    assert plain == expected

@@ -22,4 +22,6 @@ PUBLIC_KINDS = [
 
 @reaction("statuspage.rebuild_snapshot", kinds=PUBLIC_KINDS)
 def rebuild_after_change(event: Event) -> None:
-    rebuild_snapshot()
+    # The event itself is handed over: the kept uptime cells apply it even when its transaction
+    # committed after later events the id cursor has passed (kept_days.py).
+    rebuild_snapshot(touched=[event])

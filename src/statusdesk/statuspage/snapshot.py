@@ -63,7 +63,9 @@ from the switcher's cookie or Accept-Language: it is part of their key, they var
 
 Rebuilding: `rebuild_snapshot()` (the reaction to every event that changes public data, see
 reactions.py, and every few minutes, for today's uptime) reads the database and stores a new
-snapshot when the content changed.
+snapshot when the content changed. Its cost does not grow with the history: the lists are read
+with bounded queries, and the uptime cells of finished days are kept between rebuilds, so only
+today and the days a new (back-filled) event touched are computed (kept_days.py).
 """
 
 from __future__ import annotations
@@ -81,7 +83,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.test.signals import setting_changed
@@ -98,14 +99,10 @@ from statusdesk.incidents.models import (
     IncidentUpdate,
     Severity,
 )
-from statusdesk.statuspage import shapes
+from statusdesk.statuspage import kept_days, shapes
 from statusdesk.statuspage.uptime import (
-    DAYS,
     DayCell,
-    IncidentSpan,
     overall_uptime,
-    uptime_series,
-    window_start,
 )
 
 log = logging.getLogger(__name__)
@@ -239,8 +236,12 @@ def incident_path(incident_id: int | str) -> str:
 class _Builder:
     """One build: a few queries, whatever the size of the history."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(
+        self, now: datetime, *, incremental: bool = True, touched: Sequence[Event] = ()
+    ) -> None:
         self.now = now
+        self.incremental = incremental
+        self.touched = touched
         self.zone: tzinfo = settings.DISPLAY_ZONE
         self.url = public_url()
         self.page_id = shapes.page_id(self.url)
@@ -288,59 +289,16 @@ class _Builder:
     # uptime ------------------------------------------------------------------------------
 
     def uptime(self) -> dict[str, list[DayCell]]:
-        start = window_start(self.now, self.zone)
-        changes: dict[int, list[tuple[datetime, str, str]]] = {}
-        # The payload's three values read by the database (decoding each whole payload in
-        # Python cost twice as much at 12,000 changes in the window).
-        status_events = (
-            Event.objects.filter(kind=ComponentEvent.STATUS_CHANGED, at__gte=start)
-            .order_by("at", "id")
-            .values_list("at", "data__component_id", "data__previous", "data__status")
+        """The 90 cells of each component: finished days kept from the previous rebuild unless an
+        event touched them (kept_days.py), today and the touched days computed."""
+        return kept_days.uptime_cells(
+            now=self.now,
+            zone=self.zone,
+            components=self.components,
+            added_at=self.added_at,
+            incremental=self.incremental,
+            handed=self.touched,
         )
-        for at, pk, previous, status in status_events:
-            if pk in self.component_by_id:
-                changes.setdefault(pk, []).append((at, previous, status))
-        spans: dict[int, list[IncidentSpan]] = {}
-        touching = (
-            AffectedComponent.objects.filter(
-                incident__published_at__isnull=False, incident__published_at__lte=self.now
-            )
-            .filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gte=start))
-            .values_list(
-                "component_id",
-                "incident_id",
-                "incident__name",
-                "incident__severity",
-                "incident__published_at",
-                "incident__resolved_at",
-            )
-        )
-        for component_id, incident_id, name, severity, published, resolved in touching:
-            assert published is not None  # filtered above
-            spans.setdefault(component_id, []).append(
-                IncidentSpan(
-                    str(incident_id),
-                    name,
-                    shapes.IMPACT_OF_SEVERITY.get(severity, "none"),
-                    published,
-                    resolved,
-                )
-            )
-        series = {}
-        for component in self.components:
-            own = changes.get(component.pk, [])
-            # The status at the start of the window: what the first change in it changed from.
-            initial = own[0][1] if own else component.status
-            series[str(component.pk)] = uptime_series(
-                now=self.now,
-                zone=self.zone,
-                added_at=self.added_at.get(component.pk),
-                initial_status=initial,
-                changes=[(at, new) for at, _, new in own],
-                incidents=spans.get(component.pk, []),
-                days=DAYS,
-            )
-        return series
 
     # incidents ---------------------------------------------------------------------------
 
@@ -463,10 +421,18 @@ def published() -> Any:
     return Incident.objects.filter(published_at__isnull=False)
 
 
-def build_snapshot(*, now: datetime | None = None, previous: Pointer | None = None) -> Snapshot:
-    """Read the published data and shape it (no cache involved)."""
+def build_snapshot(
+    *,
+    now: datetime | None = None,
+    previous: Pointer | None = None,
+    incremental: bool = True,
+    touched: Sequence[Event] = (),
+) -> Snapshot:
+    """Read the published data and shape it. The uptime cells of finished days come from the
+    previous rebuild unless an event touched them (kept_days.py; `incremental=False`: computed
+    over the whole window, as a cold cache does)."""
     now = now or timezone.now()
-    builder = _Builder(now)
+    builder = _Builder(now, incremental=incremental, touched=touched)
     open_incidents = list(
         published().exclude(status=IncidentStatus.RESOLVED).order_by("-published_at", "-id")
     )
@@ -511,7 +477,7 @@ def build_snapshot(*, now: datetime | None = None, previous: Pointer | None = No
     }
     documents = _documents(content)
     feed = builder.feed()
-    version = _version(content, component_details, uptime, details, feed)
+    version = _version(content, component_details, _shown_uptime(uptime), details, feed)
     built_at = now
     if previous is not None and previous.version == version:
         last_modified = previous.last_modified
@@ -577,6 +543,25 @@ def _documents(content: dict[str, Any]) -> dict[str, bytes]:
 def _version(*parts: Any) -> str:
     text = json.dumps(parts, sort_keys=True, default=_plain)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _shown_uptime(uptime: dict[str, list[DayCell]]) -> dict[str, list[Any]]:
+    """What is shown of each day, as plain lists (the hook below would be called for each of
+    tens of thousands of DayIncidents at 12,000 incidents in the window): its day, uptime, worst
+    status and incidents. A day's seconds grow with the clock while today lasts and are left out,
+    so a rebuild that changes nothing shown keeps the version (and every ETag with it)."""
+    return {
+        pk: [
+            [
+                cell.day.isoformat(),
+                cell.uptime,
+                cell.worst,
+                [[i.id, i.name, i.impact] for i in cell.incidents],
+            ]
+            for cell in cells
+        ]
+        for pk, cells in uptime.items()
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -689,18 +674,24 @@ def store(snapshot: Snapshot) -> None:
     export_public_files(snapshot)
 
 
-def rebuild_snapshot() -> Snapshot | None:
+def rebuild_snapshot(*, touched: Sequence[Event] = ()) -> Snapshot | None:
     """Read the published data again and make it current. Returns the snapshot stored, or None
     when another process stored a newer reading meanwhile (two rebuilds racing: the one that
-    read last wins, whichever finishes first)."""
+    read last wins, whichever finishes first). `touched`: events known to be new (the reaction's
+    own), applied to the kept uptime cells whatever their id."""
     previous = current_pointer(fresh=True)
-    snapshot = build_snapshot(previous=previous)
+    snapshot = build_snapshot(previous=previous, touched=touched)
     latest = current_pointer(fresh=True)
     if latest is not None and latest.built_at > snapshot.built_at:
         return None  # another process stored a newer reading meanwhile
     if previous is not None and previous.version == snapshot.version:
-        # Same content: keep the stored snapshot, only note that it was read again (fresh).
-        old = cache().get(SNAPSHOT_KEY)
+        # Same content: keep the stored snapshot, only note that it was read again (fresh). This
+        # process's copy when it is that version (unpickling the shared one costs ~0.1 s at
+        # 12,000 incidents in the window).
+        held = _Memo.snapshot
+        old = held if held is not None and held.version == snapshot.version else None
+        if old is None:
+            old = cache().get(SNAPSHOT_KEY)
         if isinstance(old, Snapshot) and old.version == snapshot.version:
             snapshot = _with_built_at(old, snapshot.built_at)
     store(snapshot)

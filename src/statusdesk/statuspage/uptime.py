@@ -9,6 +9,7 @@ was added, or wholly in the future, has no data.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -109,6 +110,12 @@ def uptime_series(
         for s in incidents
     ]
     today = now.astimezone(zone).date()
+    times = [at for at, _ in ordered]
+    # Incidents in the order a day lists them; swept day by day (a day's begin and finish only
+    # grow): those started before the day's finish join, those ended before its begin leave.
+    waiting = sorted(incidents, key=lambda span: (span.start, span.id))
+    joined = 0
+    active: list[IncidentSpan] = []
     cells = []
     for offset in range(days - 1, -1, -1):
         day = today - timedelta(days=offset)
@@ -118,33 +125,35 @@ def uptime_series(
         if begin >= finish:
             cells.append(DayCell(day, None, None, {}, ()))
             continue
-        seconds = _seconds_by_status(begin, finish, initial_status, ordered)
+        seconds = _seconds_by_status(begin, finish, initial_status, ordered, times)
         total = sum(seconds.values())
         down = sum(DOWN_WEIGHT.get(status, 0.0) * spent for status, spent in seconds.items())
         worst = max(seconds, key=lambda status: _SERIOUSNESS.get(status, 0))
-        touched = tuple(
-            DayIncident(span.id, span.name, span.impact)
-            for span in sorted(incidents, key=lambda span: (span.start, span.id))
-            if span.start < finish and (span.end is None or span.end >= begin)
-        )
+        while joined < len(waiting) and waiting[joined].start < finish:
+            active.append(waiting[joined])
+            joined += 1
+        active = [span for span in active if span.end is None or span.end >= begin]
+        touched = tuple(DayIncident(span.id, span.name, span.impact) for span in active)
         uptime = round(100.0 * (total - down) / total, 2)
         cells.append(DayCell(day, uptime, worst, seconds, touched))
     return cells
 
 
 def _seconds_by_status(
-    begin: datetime, finish: datetime, initial: str, ordered: Sequence[tuple[datetime, str]]
+    begin: datetime,
+    finish: datetime,
+    initial: str,
+    ordered: Sequence[tuple[datetime, str]],
+    times: Sequence[datetime],
 ) -> dict[str, float]:
-    status = initial
-    for at, new in ordered:
-        if at > begin:
-            break
-        status = new
+    """Seconds at each status from `begin` to `finish`; `ordered` sorted by time, `times` their
+    times (found by bisection: a day costs its own changes, not the window's)."""
+    first = bisect_right(times, begin)  # the changes after `begin`
+    status = ordered[first - 1][1] if first else initial
     seconds: dict[str, float] = {}
     cursor = begin
-    for at, new in ordered:
-        if at <= begin:
-            continue
+    for index in range(first, len(ordered)):
+        at, new = ordered[index]
         if at >= finish:
             break
         seconds[status] = seconds.get(status, 0.0) + (at - cursor).total_seconds()
