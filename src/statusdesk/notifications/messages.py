@@ -29,6 +29,8 @@ from statusdesk.incidents.models import (
 )
 from statusdesk.notifications import services
 from statusdesk.notifications.models import Delivery, Subscriber
+from statusdesk.statuspage import shapes
+from statusdesk.statuspage.snapshot import live_component_objects, public_url, published
 
 MANAGE = "@@statusdesk-manage-url@@"
 UNSUBSCRIBE = "@@statusdesk-unsubscribe-url@@"
@@ -36,23 +38,10 @@ UNSUBSCRIBE = "@@statusdesk-unsubscribe-url@@"
 RECIPIENT = "statusdesk-recipient@placeholder.invalid"
 MESSAGE_ID = "<statusdesk-message-id@placeholder.invalid>"
 
-# Statuspage's words for an incident's impact and the page's indicator.
-IMPACT = {
-    "major_outage": "critical",
-    "partial_outage": "major",
-    "degraded_performance": "minor",
-    "operational": "none",
-}
-INDICATOR = [
-    ("major_outage", "critical", "Major Service Outage"),
-    ("partial_outage", "major", "Partial System Outage"),
-    ("degraded_performance", "minor", "Minor Service Outage"),
-    ("under_maintenance", "maintenance", "Service Under Maintenance"),
-]
-
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    """A time as /api/v2/ writes it: milliseconds and the display zone's offset."""
+    return shapes.iso(value, settings.DISPLAY_ZONE)
 
 
 def mail_domain() -> str:
@@ -81,12 +70,31 @@ class EventMessage:
     chat_body: str
 
 
-def _page_status() -> dict[str, str]:
-    statuses = set(Component.objects.values_list("status", flat=True))
-    for status, indicator, description in INDICATOR:
-        if status in statuses:
-            return {"status_indicator": indicator, "status_description": description}
-    return {"status_indicator": "none", "status_description": "All Systems Operational"}
+def _page() -> dict[str, Any]:
+    """The envelope's page: its id and address as /api/v2/ gives them, and the indicator as
+    /api/v2/status.json computes it (the components and the open published incidents)."""
+    impacts = [
+        shapes.IMPACT_OF_SEVERITY.get(severity, "none")
+        for severity in published()
+        .exclude(status=IncidentStatus.RESOLVED)
+        .values_list("severity", flat=True)
+    ]
+    status = shapes.indicator(Component.objects.values_list("status", flat=True), impacts)
+    return {
+        "id": shapes.page_id(public_url()),
+        "url": public_url(),
+        "status_indicator": status["indicator"],
+        "status_description": status["description"],
+    }
+
+
+def _meta() -> dict[str, Any]:
+    """The envelope's meta; unsubscribe and generated_at are the delivery's (MessageBuilder)."""
+    return {
+        "unsubscribe": UNSUBSCRIBE,
+        "documentation": services.link("/api/v1/docs"),
+        "generated_at": None,
+    }
 
 
 def _old_statuses(event: Event, incident: Incident) -> dict[int, str]:
@@ -123,40 +131,23 @@ def build_event_message(event: Event) -> EventMessage:
     subject = f"[{status_label}] {incident.title} — {page}"
     old = _old_statuses(event, incident)
     news = {int(k): v for k, v in (update.component_statuses if update else {}).items()}
-    components = [
-        {
-            "id": str(a.component.pk),
-            "name": a.component.name,
-            "status": a.component.status,
-            "description": a.component.description or None,
-            "position": a.component.position,
-            "created_at": None,
-            "updated_at": _iso(a.component.status_changed_at),
-            "showcase": True,
-            "page_id": None,
-            "group_id": None,
-        }
-        for a in affected
-    ]
+    live = live_component_objects()
+    components = [live[a.component_id] for a in affected if a.component_id in live]
     webhook = {
-        "meta": {
-            "unsubscribe": UNSUBSCRIBE,
-            "documentation": services.link("/api/v1/docs"),
-            "generated_at": None,
-        },
-        "page": {"id": None, "url": settings.STATUSDESK_PUBLIC_URL, **_page_status()},
+        "meta": _meta(),
+        "page": _page(),
         "incident": {
             "id": str(incident.pk),
             "name": incident.title,
             "status": status,
-            "impact": IMPACT.get(incident.severity, "none"),
+            "impact": shapes.IMPACT_OF_SEVERITY.get(incident.severity, "none"),
             "created_at": _iso(incident.published_at),
             "updated_at": _iso(incident.last_update_at),
             "monitoring_at": _iso(update.at) if update and status == "monitoring" else None,
             "resolved_at": _iso(incident.resolved_at),
             "shortlink": incident_url,
             "backfilled": False,
-            "page_id": None,
+            "page_id": shapes.page_id(public_url()),
             "incident_updates": [
                 {
                     "id": str(update.pk),
@@ -198,18 +189,54 @@ def build_event_message(event: Event) -> EventMessage:
     )
 
 
+def build_component_payload(event: Event) -> dict[str, Any]:
+    """Statuspage's component update notification of a `component.status_changed` event: the
+    component as it is now (the /api/v2/ object) and the change (`component_update`, whose id is
+    the event's)."""
+    component_id = int(event.data["component_id"])
+    component = live_component_objects().get(component_id)
+    if component is None:
+        raise ValueError(f"component {component_id} no longer exists")
+    return {
+        "meta": _meta(),
+        "page": _page(),
+        "component": component,
+        "component_update": {
+            "id": str(event.pk),
+            "component_id": str(component_id),
+            "component_type": "Component",
+            "old_status": str(event.data["previous"]),
+            "new_status": str(event.data["status"]),
+            "created_at": _iso(event.at),
+        },
+    }
+
+
 class MessageBuilder:
     """Builds each delivery's message, the event's shared part once."""
 
     def __init__(self) -> None:
         self._events: dict[int, EventMessage] = {}
         self._raw: dict[int, bytes] = {}
+        self._payloads: dict[int, dict[str, Any]] = {}
 
     def _of(self, delivery: Delivery) -> EventMessage:
         built = self._events.get(delivery.event_id)
         if built is None:
             built = self._events[delivery.event_id] = build_event_message(delivery.event)
         return built
+
+    def _payload(self, delivery: Delivery) -> dict[str, Any]:
+        """The event's webhook payload (an incident step's or a component's change)."""
+        payload = self._payloads.get(delivery.event_id)
+        if payload is None:
+            event = delivery.event
+            payload = self._payloads[delivery.event_id] = (
+                build_component_payload(event)
+                if services.is_component_change(event)
+                else self._of(delivery).webhook
+            )
+        return payload
 
     def email(self, delivery: Delivery) -> EmailMultiAlternatives:
         subscriber = delivery.subscriber
@@ -280,8 +307,7 @@ class MessageBuilder:
     def webhook(self, delivery: Delivery) -> tuple[bytes, dict[str, str]]:
         subscriber = delivery.subscriber
         assert subscriber is not None
-        built = self._of(delivery)
-        payload = json.loads(json.dumps(built.webhook))
+        payload = json.loads(json.dumps(self._payload(delivery)))
         payload["meta"]["unsubscribe"] = services.unsubscribe_url(subscriber)
         payload["meta"]["generated_at"] = _iso(delivery.created_at)
         body = json.dumps(payload, separators=(",", ":")).encode()

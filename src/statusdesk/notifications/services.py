@@ -34,6 +34,7 @@ from statusdesk.accounts.models import User
 from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems, RuleViolation
 from statusdesk.core.events import record
 from statusdesk.core.models import Event
+from statusdesk.incidents.events import ComponentEvent
 from statusdesk.incidents.limits import ID_MAX
 from statusdesk.incidents.models import AffectedComponent, Component
 from statusdesk.notifications.events import SubscriberEvent
@@ -543,6 +544,29 @@ def _matching(queryset: QuerySet[Any], component_ids: list[int]) -> QuerySet[Any
     return queryset.filter(Q(all_components=True) | Exists(picks))
 
 
+def is_component_change(event: Event) -> bool:
+    return event.kind == ComponentEvent.STATUS_CHANGED
+
+
+def _audience(event: Event) -> tuple[QuerySet[Subscriber], QuerySet[ChatChannel] | None]:
+    """Who hears of a notifying event: of an incident step, the active subscribers and chat
+    channels whose component filter matches the incident's affected components; of a component's
+    status change, the active webhook subscribers whose filter matches that component (e-mail
+    subscribers and chat channels read the change in the step's own message)."""
+    if is_component_change(event):
+        webhooks = Subscriber.objects.active().filter(kind=SubscriberKind.WEBHOOK)
+        return _matching(webhooks, [int(event.data["component_id"])]), None
+    component_ids = list(
+        AffectedComponent.objects.filter(incident_id=incident_of(event)).values_list(
+            "component_id", flat=True
+        )
+    )
+    return (
+        _matching(Subscriber.objects.active(), component_ids),
+        _matching(ChatChannel.objects.filter(active=True), component_ids),
+    )
+
+
 def start_fanout(event: Event) -> Fanout:
     """In the reaction's transaction: the event's outbox row. Its expansion into deliveries runs
     after the commit, a batch per transaction (expand_fanout), so no transaction holds the
@@ -585,9 +609,9 @@ def _delivery(
 
 
 def expand_step(fanout_id: int) -> bool:
-    """Expand one batch of a fan-out in its own transaction: one delivery per confirmed
-    subscriber (after the cursor) whose component filter matches the incident's affected
-    components; after the last subscriber, the active chat channels, and the fan-out is done.
+    """Expand one batch of a fan-out in its own transaction: one delivery per subscriber of the
+    event's audience (_audience) after the cursor; after the last subscriber, the matching chat
+    channels (none for a component's change), and the fan-out is done.
     The cursor moves in the same transaction as the rows it covers, and the unique (event,
     subscriber) constraint makes a batch written again (a crash, a second worker) add nothing.
     The batch's deliveries are queued after its commit. True while batches remain."""
@@ -601,14 +625,10 @@ def expand_step(fanout_id: int) -> bool:
         if fanout is None:
             return False
         event = fanout.event
-        component_ids = list(
-            AffectedComponent.objects.filter(incident_id=incident_of(event)).values_list(
-                "component_id", flat=True
-            )
-        )
+        audience, channels = _audience(event)
         update_id = event.data.get("update_id")
         now = timezone.now()
-        subscribers = _matching(Subscriber.objects.active(), component_ids).order_by("pk")
+        subscribers = audience.order_by("pk")
         after = fanout.after_subscriber
         page = list(subscribers.filter(pk__gt=after).values_list("pk", "kind")[:FANOUT_BATCH])
         if page:
@@ -620,10 +640,9 @@ def expand_step(fanout_id: int) -> bool:
                 event_id=event.pk, subscriber_id__gt=after, subscriber_id__lte=last
             )
         else:
-            channels = _matching(ChatChannel.objects.filter(active=True), component_ids)
             chat = [
                 _delivery(event, update_id, now, DeliveryChannel.CHAT, chat=pk)
-                for pk in channels.values_list("pk", flat=True)
+                for pk in (channels.values_list("pk", flat=True) if channels is not None else [])
             ]
             Delivery.objects.bulk_create(chat, ignore_conflicts=True)
             Fanout.objects.filter(pk=fanout.pk).update(done_at=now)
