@@ -15,6 +15,7 @@ from statusdesk.incidents import services as incident_services
 from statusdesk.incidents.models import Component, Incident
 from statusdesk.notifications import services
 from statusdesk.notifications.models import Delivery, Fanout, Subscriber
+from statusdesk.statuspage.snapshot import published_incident
 from tests.factories import (
     a_published_incident,
     a_subscriber,
@@ -220,3 +221,40 @@ def test_the_sweep_finishes_a_fan_out_whose_task_was_lost(
     services.sweep(grace=timedelta(0))
     assert [rcpt for rcpt, _, _ in smtp.messages] == [second.email]
     assert Fanout.objects.get(pk=fanout.pk).done_at is not None
+
+
+def test_the_incident_payload_is_the_api_v2_incident_as_it_was_at_the_step(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    receiver: WebhookReceiver,
+) -> None:
+    """One rule for the incident object (statuspage/snapshot.py): an affected component's
+    old_status reads as in /api/v2/ even when another incident already gave it a worse status
+    (the payload used to derive it on its own, from the component events, and said
+    partial_outage → partial_outage here); each step's payload lists the updates up to its own."""
+    a_published_incident(manager, developer, components, severity="major_outage")
+    subscriber = a_subscriber(
+        admin_user, email=None, webhook_url=receiver.url("/hook"), component_ids=[components[0].pk]
+    )
+    second = _publish(manager, developer, components)
+    update = incident_services.post_update(actor=manager, incident=second, **update_fields())
+    webhook = Webhook(subscriber.secret)
+    payloads = [webhook.verify(body, headers) for headers, body in receiver.delivered("/hook")]
+    published_payload, updated_payload = (p["incident"] for p in payloads if "incident" in p)
+    api = published_incident(second.pk)
+    assert api is not None
+    api_object = api[0]
+    assert updated_payload == {**api_object, "backfilled": False}
+    assert [u["id"] for u in updated_payload["incident_updates"]][0] == str(update.pk)
+    assert published_payload["status"] == "identified"
+    [publication_update] = published_payload["incident_updates"]
+    assert publication_update == api_object["incident_updates"][-1]
+    assert {
+        (c["code"], c["old_status"], c["new_status"])
+        for c in publication_update["affected_components"]
+    } == {
+        (str(components[0].pk), "operational", "partial_outage"),
+        (str(components[1].pk), "operational", "partial_outage"),
+    }

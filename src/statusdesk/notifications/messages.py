@@ -22,7 +22,6 @@ from django.template.loader import render_to_string
 from statusdesk.core.models import Event
 from statusdesk.incidents.models import (
     Component,
-    ComponentStatus,
     Incident,
     IncidentStatus,
     IncidentUpdate,
@@ -30,7 +29,12 @@ from statusdesk.incidents.models import (
 from statusdesk.notifications import services
 from statusdesk.notifications.models import Delivery, Subscriber
 from statusdesk.statuspage import shapes
-from statusdesk.statuspage.snapshot import live_component_objects, public_url, published
+from statusdesk.statuspage.snapshot import (
+    live_component_objects,
+    public_url,
+    published,
+    published_incident,
+)
 
 MANAGE = "@@statusdesk-manage-url@@"
 UNSUBSCRIBE = "@@statusdesk-unsubscribe-url@@"
@@ -97,13 +101,23 @@ def _meta() -> dict[str, Any]:
     }
 
 
-def _old_statuses(event: Event, incident: Incident) -> dict[int, str]:
-    """What each component's status was before this step (from the component events recorded
-    in the same step)."""
-    changes = Event.objects.filter(
-        kind="component.status_changed", at=event.at, data__incident_id=incident.pk
-    ).values_list("data", flat=True)
-    return {int(d["component_id"]): str(d["previous"]) for d in changes}
+def _incident_object(incident: Incident, update: IncidentUpdate | None) -> dict[str, Any]:
+    """The incident as /api/v2/ shows it (one rule for both: statuspage/snapshot.py), as it was
+    at this step: its `status` the step's, its `incident_updates` (newest first) up to the step's
+    own. Plus Statuspage's `backfilled` (false)."""
+    found = published_incident(incident.pk)
+    if found is None:
+        raise ValueError(f"incident {incident.pk} is not published")
+    shown = dict(found[0])
+    updates = shown["incident_updates"]
+    if update is not None:
+        ids = [u["id"] for u in updates]
+        if str(update.pk) in ids:
+            updates = updates[ids.index(str(update.pk)) :]
+        shown["status"] = update.status
+    shown["incident_updates"] = updates
+    shown["backfilled"] = False
+    return shown
 
 
 def build_event_message(event: Event) -> EventMessage:
@@ -129,52 +143,7 @@ def build_event_message(event: Event) -> EventMessage:
         "base_url": settings.STATUSDESK_PUBLIC_URL,
     }
     subject = f"[{status_label}] {incident.title} — {page}"
-    old = _old_statuses(event, incident)
-    news = {int(k): v for k, v in (update.component_statuses if update else {}).items()}
-    live = live_component_objects()
-    components = [live[a.component_id] for a in affected if a.component_id in live]
-    webhook = {
-        "meta": _meta(),
-        "page": _page(),
-        "incident": {
-            "id": str(incident.pk),
-            "name": incident.title,
-            "status": status,
-            "impact": shapes.IMPACT_OF_SEVERITY.get(incident.severity, "none"),
-            "created_at": _iso(incident.published_at),
-            "updated_at": _iso(incident.last_update_at),
-            "monitoring_at": _iso(update.at) if update and status == "monitoring" else None,
-            "resolved_at": _iso(incident.resolved_at),
-            "shortlink": incident_url,
-            "backfilled": False,
-            "page_id": shapes.page_id(public_url()),
-            "incident_updates": [
-                {
-                    "id": str(update.pk),
-                    "incident_id": str(incident.pk),
-                    "status": update.status,
-                    "body": update.message,
-                    "created_at": _iso(update.at),
-                    "updated_at": _iso(update.at),
-                    "display_at": _iso(update.at),
-                    "affected_components": [
-                        {
-                            "code": str(pk),
-                            "name": next((c["name"] for c in components if c["id"] == str(pk)), ""),
-                            "old_status": old.get(pk, new),
-                            "new_status": new,
-                        }
-                        for pk, new in news.items()
-                        if new in ComponentStatus.values
-                    ],
-                    "deliver_notifications": True,
-                }
-            ]
-            if update
-            else [],
-            "components": components,
-        },
-    }
+    webhook = {"meta": _meta(), "page": _page(), "incident": _incident_object(incident, update)}
     lines = [message]
     if incident.workaround and status != IncidentStatus.RESOLVED:
         lines.append(f"Workaround: {incident.workaround} {incident.workaround_url}".strip())
