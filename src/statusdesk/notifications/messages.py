@@ -69,7 +69,6 @@ class EventMessage:
     subject: str
     text: str
     html: str
-    webhook: dict[str, Any]
     chat_title: str
     chat_body: str
 
@@ -143,7 +142,6 @@ def build_event_message(event: Event) -> EventMessage:
         "base_url": settings.STATUSDESK_PUBLIC_URL,
     }
     subject = f"[{status_label}] {incident.title} — {page}"
-    webhook = {"meta": _meta(), "page": _page(), "incident": _incident_object(incident, update)}
     lines = [message]
     if incident.workaround and status != IncidentStatus.RESOLVED:
         lines.append(f"Workaround: {incident.workaround} {incident.workaround_url}".strip())
@@ -152,10 +150,18 @@ def build_event_message(event: Event) -> EventMessage:
         subject=subject,
         text=render_to_string("notifications/email/incident.txt", context),
         html=render_to_string("notifications/email/incident.html", context),
-        webhook=webhook,
         chat_title=f"[{status_label}] {incident.title}",
         chat_body="\n".join(lines),
     )
+
+
+def build_incident_payload(event: Event) -> dict[str, Any]:
+    """Statuspage's incident update notification of an incident step (built only for webhooks:
+    an e-mail batch does not read the /api/v2/ objects)."""
+    incident = Incident.objects.get(pk=services.incident_of(event))
+    update_id = event.data.get("update_id")
+    update = IncidentUpdate.objects.filter(pk=update_id).first() if update_id else None
+    return {"meta": _meta(), "page": _page(), "incident": _incident_object(incident, update)}
 
 
 def build_component_payload(event: Event) -> dict[str, Any]:
@@ -203,7 +209,7 @@ class MessageBuilder:
             payload = self._payloads[delivery.event_id] = (
                 build_component_payload(event)
                 if services.is_component_change(event)
-                else self._of(delivery).webhook
+                else build_incident_payload(event)
             )
         return payload
 
