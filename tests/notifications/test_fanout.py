@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from statusdesk.accounts.models import User
@@ -169,6 +170,27 @@ def test_an_unsubscribed_subscriber_gets_nothing_more(
     _publish(manager, developer, components)
     assert smtp.count() == 0
     assert not Subscriber.objects.active().exists()
+
+
+def test_a_delivery_held_by_a_dead_worker_is_not_sent_after_its_subscriber_left(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """Unsubscribing fails what is still queued or retrying; a delivery a worker had claimed
+    when it died (state sending, claim lapsed) is taken again later: it is failed then, not
+    sent."""
+    subscriber = a_subscriber(admin_user)
+    _publish(manager, developer, components)
+    delivery = Delivery.objects.get()
+    smtp.messages.clear()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state="sending", claim="dead-worker", next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    services.unsubscribe(services.token_for(subscriber, services.Purpose.UNSUBSCRIBE))
+    assert services.deliver([delivery.pk]) == 0
+    assert smtp.count() == 0
+    delivery.refresh_from_db()
+    assert delivery.state == "failed"
+    assert delivery.last_error == "unsubscribed before it was sent"
 
 
 def test_without_smtp_each_email_is_a_file_under_var_mail(

@@ -453,16 +453,27 @@ def change_preferences(token: str, *, component_ids: Iterable[Any] | None) -> Su
     return subscriber
 
 
+UNSUBSCRIBED_ERROR = "unsubscribed before it was sent"
+
+
+def _not_sent(deliveries: QuerySet[Delivery]) -> int:
+    """Deliveries to a subscription that has ended: dead-lettered, never sent."""
+    return deliveries.update(state=DeliveryState.FAILED, last_error=UNSUBSCRIBED_ERROR)
+
+
 def _end(subscriber: Subscriber, *, actor: User | None, by: str) -> None:
     now = timezone.now()
     # A new key: every link of this subscription stops working.
     Subscriber.objects.filter(pk=subscriber.pk).update(
         unsubscribed_at=now, key=secrets.token_hex(16)
     )
-    # What was still to be sent to it is not sent.
-    Delivery.objects.filter(
-        subscriber=subscriber, state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING]
-    ).update(state=DeliveryState.FAILED, last_error="unsubscribed before it was sent")
+    # What was still to be sent to it is not sent (one a worker holds now may still go; one
+    # held by a worker that died is failed when taken again, in claim()).
+    _not_sent(
+        Delivery.objects.filter(
+            subscriber=subscriber, state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING]
+        )
+    )
     record(
         SubscriberEvent.UNSUBSCRIBED,
         subject=f"subscriber:{subscriber.pk}",
@@ -722,12 +733,17 @@ def _lease() -> timedelta:
 def claim(ids: Iterable[int]) -> tuple[str, list[Delivery]]:
     """Take the deliveries among `ids` that are due and nobody holds, with one compare-and-set
     update: queued or retrying and due, or sending with a lapsed claim (its worker died). A
-    delivery another worker claimed first is not matched. Returns the claim and the rows."""
+    delivery another worker claimed first is not matched; one whose subscriber has left since is
+    failed instead (see _end). Returns the claim and the rows."""
     token = uuid.uuid4().hex
     now = timezone.now()
     due = Q(state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING], next_attempt_at__lte=now)
     lapsed = Q(state=DeliveryState.SENDING, next_attempt_at__lt=now)
-    Delivery.objects.filter(pk__in=list(ids)).filter(due | lapsed).update(
+    takeable = Delivery.objects.filter(pk__in=list(ids)).filter(due | lapsed)
+    # Whose subscriber left since (a claim that lapsed escaped _end()): not sent.
+    ended = Subscriber.objects.filter(pk=OuterRef("subscriber_id"), unsubscribed_at__isnull=False)
+    _not_sent(takeable.filter(Exists(ended)))
+    takeable.exclude(Exists(ended)).update(
         state=DeliveryState.SENDING,
         claim=token,
         next_attempt_at=now + _lease(),
