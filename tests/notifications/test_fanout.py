@@ -15,6 +15,7 @@ from statusdesk.accounts.models import User
 from statusdesk.incidents import services as incident_services
 from statusdesk.incidents.models import Component, Incident
 from statusdesk.notifications import services
+from statusdesk.notifications.messages import MessageBuilder
 from statusdesk.notifications.models import Delivery, Fanout, Subscriber
 from statusdesk.statuspage.snapshot import published_incident
 from tests.factories import (
@@ -125,6 +126,32 @@ def test_each_update_and_the_resolution_notify_and_are_counted_per_update(
     assert [counts[pk] for pk in updates] == [
         {"queued": 0, "sent": 1, "retrying": 0, "failed": 0}
     ] * 3
+
+
+def test_the_workaround_is_shown_until_the_incident_is_resolved(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """One rule (the step's status, not its English label) for both parts of the e-mail and the
+    chat message."""
+    a_subscriber(admin_user)
+    incident = _publish(manager, developer, components)
+    incident_services.resolve_incident(
+        actor=manager, incident=incident, message="Resolved.\nAll good."
+    )
+    published, resolved = (
+        {
+            part.get_content_type(): part.get_payload(decode=True).decode()
+            for part in message.walk()
+            if not part.is_multipart()
+        }
+        for _, _, message in smtp.messages
+    )
+    for kind in ("text/plain", "text/html"):
+        assert incident.workaround in published[kind]
+        assert incident.workaround not in resolved[kind]
+    builder = MessageBuilder()
+    chats = [builder.chat(d)[1] for d in Delivery.objects.select_related("event").order_by("pk")]
+    assert incident.workaround in chats[0] and incident.workaround not in chats[1]
 
 
 def test_webhooks_are_signed_and_shaped_like_statuspage(

@@ -129,9 +129,12 @@ def build_event_message(event: Event) -> EventMessage:
     message = update.message if update else incident.message
     page = settings.STATUSDESK_PAGE_NAME
     incident_url = services.link(f"/incidents/{incident.pk}")
+    # Until the incident is resolved (one rule for the e-mail's two parts and the chat message).
+    show_workaround = bool(incident.workaround) and status != IncidentStatus.RESOLVED
     context = {
         "incident": incident,
         "update": update,
+        "show_workaround": show_workaround,
         "status": status_label,
         "message": message,
         "components": [a.component for a in affected],
@@ -143,7 +146,7 @@ def build_event_message(event: Event) -> EventMessage:
     }
     subject = f"[{status_label}] {incident.title} — {page}"
     lines = [message]
-    if incident.workaround and status != IncidentStatus.RESOLVED:
+    if show_workaround:
         lines.append(f"Workaround: {incident.workaround} {incident.workaround_url}".strip())
     lines.append(incident_url)
     return EventMessage(
