@@ -67,6 +67,26 @@ def test_failed_deliveries_are_listed_and_retried_by_an_administrator(
     assert len(receiver.delivered("/a")) == len(receiver.delivered("/b")) == 3
 
 
+@pytest.mark.parametrize("named", ["abc", "", "-1", "99999999999999999999", "999"])
+def test_retrying_a_delivery_that_is_not_one_retries_nothing(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    gone_for_now: Any,
+    named: str,
+) -> None:
+    """A "Retry" naming no failed delivery is a 404; it used to fall through to "retry all"."""
+    receiver, gone = gone_for_now
+    a_subscriber(admin_user, email=None, webhook_url=receiver.url("/a"))
+    a_published_incident(manager, developer, components)
+    gone["now"] = False
+    answer = _signed_in(admin_user).post("/manage/notifications/failed/", {"delivery": named})
+    assert answer.status_code == 404
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
+    assert receiver.delivered("/a") == []
+
+
 def test_only_administrators_see_failed_deliveries(manager: User) -> None:
     assert _signed_in(manager).get("/manage/notifications/failed/").status_code == 403
     assert Client().get("/manage/notifications/failed/").status_code == 302  # to the sign-in page
