@@ -151,6 +151,9 @@ many_webhook_subscribers({webhooks}, base_url={base!r})
 print(an_assigned_incident(manager, developer).pk)
 """
 
+# The publication affects the first two components (tests.factories.publication).
+CHANGED_COMPONENTS = 2
+
 PUBLISH = """
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services
@@ -215,7 +218,10 @@ def main() -> None:
         stdout=worker_log,
         stderr=subprocess.STDOUT,
     )
-    total = args.emails + args.webhooks
+    # Each webhook gets the incident payload and one component update payload per component the
+    # publication changes (the first two); e-mail subscribers get the incident's message only.
+    per_webhook = 1 + CHANGED_COMPONENTS
+    total = args.emails + args.webhooks * per_webhook
     try:
         time.sleep(2)  # the worker's start-up
         log("publishing")
@@ -258,13 +264,18 @@ def main() -> None:
     emails_per_rcpt = Counter(rcpt for rcpt, _ in sink.copies)
     email_ok = len(emails_per_rcpt) == args.emails and set(emails_per_rcpt.values()) == {1}
     hooks_per_path = Counter(path for path, _ in hooks.copies)
-    hooks_ok = len(hooks_per_path) == args.webhooks and set(hooks_per_path.values()) <= {1}
+    hooks_ok = (
+        len(hooks_per_path) == args.webhooks
+        and set(hooks_per_path.values()) <= {per_webhook}
+        and set(hooks.copies.values()) <= {1}
+    )
     duplicates = sum(sink.copies.values()) - len(sink.copies)
     log(f"replaying {len(sink.kept):,} of the same messages with a plain smtplib loop")
     top = ceiling(sink)
     print()
     print(
-        f"deliveries:                {total:,} ({args.emails:,} e-mail, {args.webhooks:,} webhook)"
+        f"deliveries:                {total:,} ({args.emails:,} e-mail, "
+        f"{args.webhooks * per_webhook:,} webhook: {args.webhooks:,} × {per_webhook})"
     )
     print(f"time to the last delivery: {to_last:.1f} s after the publication was recorded")
     print(f"deliveries per second:     {total / to_last:.0f} overall")

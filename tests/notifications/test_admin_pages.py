@@ -25,11 +25,12 @@ def _signed_in(user: User) -> Client:
 
 
 @pytest.fixture
-def gone_once(settings: Any) -> Any:
-    """A receiver that answers 410 Gone (a permanent refusal) once, then 200."""
+def gone_for_now(settings: Any) -> Any:
+    """A receiver that answers 410 Gone (a permanent refusal) until `gone["now"]` is False."""
     settings.STATUSDESK_WEBHOOK_ALLOW_PRIVATE = True
-    server = WebhookReceiver(lambda path, nth: 410 if nth == 1 else 200).start()
-    yield server
+    gone = {"now": True}
+    server = WebhookReceiver(lambda path, nth: 410 if gone["now"] else 200).start()
+    yield server, gone
     server.stop()
 
 
@@ -38,28 +39,52 @@ def test_failed_deliveries_are_listed_and_retried_by_an_administrator(
     manager: User,
     developer: User,
     components: list[Component],
-    gone_once: WebhookReceiver,
+    gone_for_now: Any,
 ) -> None:
-    a_subscriber(admin_user, email=None, webhook_url=gone_once.url("/a"))
-    a_subscriber(admin_user, email=None, webhook_url=gone_once.url("/b"))
+    receiver, gone = gone_for_now
+    a_subscriber(admin_user, email=None, webhook_url=receiver.url("/a"))
+    a_subscriber(admin_user, email=None, webhook_url=receiver.url("/b"))
+    # Each webhook gets the incident payload and one per component changed (two).
     incident = a_published_incident(manager, developer, components)
     assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
+    assert Delivery.objects.count() == 6
     admin = _signed_in(admin_user)
     page = admin.get("/manage/notifications/failed/")
     assert page.status_code == 200
-    assert gone_once.url("/a").encode() in page.content and b"HTTP 410" in page.content
-    # The incident page counts them, and leads administrators to the list.
+    assert receiver.url("/a").encode() in page.content and b"HTTP 410" in page.content
+    # The incident page counts them (with the publication that caused them), and leads
+    # administrators to the list.
     detail = admin.get(f"/manage/incidents/{incident.pk}/").content.decode()
-    assert "0 sent · 0 queued · 0 retrying · 2 failed" in detail
-    one = Delivery.objects.get(subscriber__webhook_url=gone_once.url("/a"))
+    assert "0 sent · 0 queued · 0 retrying · 6 failed" in detail
+    gone["now"] = False
+    one = Delivery.objects.get(
+        subscriber__webhook_url=receiver.url("/a"), event__kind="incident.published"
+    )
     admin.post("/manage/notifications/failed/", {"delivery": str(one.pk)})
-    assert dict(Delivery.objects.values_list("subscriber__webhook_url", "state")) == {
-        gone_once.url("/a"): "sent",
-        gone_once.url("/b"): "failed",
-    }
+    assert list(Delivery.objects.filter(state="sent").values_list("pk", flat=True)) == [one.pk]
     admin.post("/manage/notifications/failed/", {})
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
-    assert len(gone_once.delivered("/a")) == len(gone_once.delivered("/b")) == 1
+    assert len(receiver.delivered("/a")) == len(receiver.delivered("/b")) == 3
+
+
+@pytest.mark.parametrize("named", ["abc", "", "-1", "99999999999999999999", "999"])
+def test_retrying_a_delivery_that_is_not_one_retries_nothing(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    gone_for_now: Any,
+    named: str,
+) -> None:
+    """A "Retry" naming no failed delivery is a 404; it used to fall through to "retry all"."""
+    receiver, gone = gone_for_now
+    a_subscriber(admin_user, email=None, webhook_url=receiver.url("/a"))
+    a_published_incident(manager, developer, components)
+    gone["now"] = False
+    answer = _signed_in(admin_user).post("/manage/notifications/failed/", {"delivery": named})
+    assert answer.status_code == 404
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"failed"}
+    assert receiver.delivered("/a") == []
 
 
 def test_only_administrators_see_failed_deliveries(manager: User) -> None:

@@ -8,13 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from statusdesk.accounts.models import User
 from statusdesk.incidents import services as incident_services
 from statusdesk.incidents.models import Component, Incident
 from statusdesk.notifications import services
+from statusdesk.notifications.messages import MessageBuilder
 from statusdesk.notifications.models import Delivery, Fanout, Subscriber
+from statusdesk.statuspage.snapshot import published_incident
 from tests.factories import (
     a_published_incident,
     a_subscriber,
@@ -84,7 +87,7 @@ def test_expanding_again_adds_nothing(
     services.FANOUT_BATCH = 2  # three batches of subscribers, then the chat channels
     try:
         _publish(manager, developer, components)
-        fanout = Fanout.objects.get()
+        fanout = Fanout.objects.get(event__kind="incident.published")
         assert fanout.done_at is not None
         Fanout.objects.filter(pk=fanout.pk).update(after_subscriber=0, done_at=None)
         services.expand_fanout(fanout.pk)
@@ -125,6 +128,32 @@ def test_each_update_and_the_resolution_notify_and_are_counted_per_update(
     ] * 3
 
 
+def test_the_workaround_is_shown_until_the_incident_is_resolved(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """One rule (the step's status, not its English label) for both parts of the e-mail and the
+    chat message."""
+    a_subscriber(admin_user)
+    incident = _publish(manager, developer, components)
+    incident_services.resolve_incident(
+        actor=manager, incident=incident, message="Resolved.\nAll good."
+    )
+    published, resolved = (
+        {
+            part.get_content_type(): part.get_payload(decode=True).decode()
+            for part in message.walk()
+            if not part.is_multipart()
+        }
+        for _, _, message in smtp.messages
+    )
+    for kind in ("text/plain", "text/html"):
+        assert incident.workaround in published[kind]
+        assert incident.workaround not in resolved[kind]
+    builder = MessageBuilder()
+    chats = [builder.chat(d)[1] for d in Delivery.objects.select_related("event").order_by("pk")]
+    assert incident.workaround in chats[0] and incident.workaround not in chats[1]
+
+
 def test_webhooks_are_signed_and_shaped_like_statuspage(
     admin_user: User,
     manager: User,
@@ -134,10 +163,12 @@ def test_webhooks_are_signed_and_shaped_like_statuspage(
 ) -> None:
     subscriber = a_subscriber(admin_user, email=None, webhook_url=receiver.url("/hook"))
     incident = _publish(manager, developer, components)
-    [(headers, body)] = receiver.delivered("/hook")
+    # One incident payload, and one component update payload per component it changed
+    # (test_component_updates.py).
+    [(headers, body)] = [(h, b) for h, b in receiver.delivered("/hook") if b'"incident":' in b]
     # The receiver verifies the signature with a Standard Webhooks implementation.
     payload = Webhook(subscriber.secret).verify(body, headers)
-    delivery = Delivery.objects.get()
+    delivery = Delivery.objects.get(event__kind="incident.published")
     assert headers["webhook-id"] == delivery.idempotency_key
     assert set(payload) == {"meta", "page", "incident"}
     assert payload["incident"]["name"] == incident.name
@@ -166,6 +197,27 @@ def test_an_unsubscribed_subscriber_gets_nothing_more(
     _publish(manager, developer, components)
     assert smtp.count() == 0
     assert not Subscriber.objects.active().exists()
+
+
+def test_a_delivery_held_by_a_dead_worker_is_not_sent_after_its_subscriber_left(
+    admin_user: User, manager: User, developer: User, components: list[Component], smtp: SmtpSink
+) -> None:
+    """Unsubscribing fails what is still queued or retrying; a delivery a worker had claimed
+    when it died (state sending, claim lapsed) is taken again later: it is failed then, not
+    sent."""
+    subscriber = a_subscriber(admin_user)
+    _publish(manager, developer, components)
+    delivery = Delivery.objects.get()
+    smtp.messages.clear()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state="sending", claim="dead-worker", next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    services.unsubscribe(services.token_for(subscriber, services.Purpose.UNSUBSCRIBE))
+    assert services.deliver([delivery.pk]) == 0
+    assert smtp.count() == 0
+    delivery.refresh_from_db()
+    assert delivery.state == "failed"
+    assert delivery.last_error == "unsubscribed before it was sent"
 
 
 def test_without_smtp_each_email_is_a_file_under_var_mail(
@@ -211,10 +263,47 @@ def test_the_sweep_finishes_a_fan_out_whose_task_was_lost(
     sweep queues it again, and it goes on from there."""
     first, second = (a_subscriber(admin_user, email=f"s{i}@client.example") for i in range(2))
     _publish(manager, developer, components)
-    fanout = Fanout.objects.get()
+    fanout = Fanout.objects.get(event__kind="incident.published")
     Delivery.objects.filter(subscriber=second).delete()
     Fanout.objects.filter(pk=fanout.pk).update(after_subscriber=first.pk, done_at=None)
     smtp.messages.clear()
     services.sweep(grace=timedelta(0))
     assert [rcpt for rcpt, _, _ in smtp.messages] == [second.email]
-    assert Fanout.objects.get().done_at is not None
+    assert Fanout.objects.get(pk=fanout.pk).done_at is not None
+
+
+def test_the_incident_payload_is_the_api_v2_incident_as_it_was_at_the_step(
+    admin_user: User,
+    manager: User,
+    developer: User,
+    components: list[Component],
+    receiver: WebhookReceiver,
+) -> None:
+    """One rule for the incident object (statuspage/snapshot.py): an affected component's
+    old_status reads as in /api/v2/ even when another incident already gave it a worse status
+    (the payload used to derive it on its own, from the component events, and said
+    partial_outage → partial_outage here); each step's payload lists the updates up to its own."""
+    a_published_incident(manager, developer, components, severity="major_outage")
+    subscriber = a_subscriber(
+        admin_user, email=None, webhook_url=receiver.url("/hook"), component_ids=[components[0].pk]
+    )
+    second = _publish(manager, developer, components)
+    update = incident_services.post_update(actor=manager, incident=second, **update_fields())
+    webhook = Webhook(subscriber.secret)
+    payloads = [webhook.verify(body, headers) for headers, body in receiver.delivered("/hook")]
+    published_payload, updated_payload = (p["incident"] for p in payloads if "incident" in p)
+    api = published_incident(second.pk)
+    assert api is not None
+    api_object = api[0]
+    assert updated_payload == {**api_object, "backfilled": False}
+    assert [u["id"] for u in updated_payload["incident_updates"]][0] == str(update.pk)
+    assert published_payload["status"] == "identified"
+    [publication_update] = published_payload["incident_updates"]
+    assert publication_update == api_object["incident_updates"][-1]
+    assert {
+        (c["code"], c["old_status"], c["new_status"])
+        for c in publication_update["affected_components"]
+    } == {
+        (str(components[0].pk), "operational", "partial_outage"),
+        (str(components[1].pk), "operational", "partial_outage"),
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -191,3 +192,41 @@ def test_a_webhook_subscription_is_confirmed_by_its_email_and_shows_its_secret(
     page = Client().post(f"/subscriptions/confirm/{token}/")
     assert page.status_code == 200
     assert subscriber.secret.encode() in page.content
+
+
+class _SignedLongAgo(signing.TimestampSigner):
+    """Signs as if it were eight days ago (a link older than the confirmation's seven)."""
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(time.time()) - 8 * 24 * 3600)
+
+
+def test_an_expired_confirmation_link_is_refused_and_subscribing_again_sends_one_that_works(
+    components: list[Component],
+) -> None:
+    services.subscribe(email="late@client.example")
+    subscriber = Subscriber.objects.get(email="late@client.example")
+    old = _SignedLongAgo(salt="statusdesk.notifications.confirm").sign_object(
+        [subscriber.pk, subscriber.key], compress=False
+    )
+    with pytest.raises(RuleViolation, match="expired"):
+        services.confirm(old)
+    page = Client().post(f"/subscriptions/confirm/{old}/")
+    assert page.status_code == 422 and b"expired" in page.content
+    subscriber.refresh_from_db()
+    assert subscriber.confirmed_at is None
+    # The preferences and unsubscribe links never expire (they are in every message).
+    for purpose in (services.Purpose.MANAGE, services.Purpose.UNSUBSCRIBE):
+        salt = f"statusdesk.notifications.{purpose}"
+        token = _SignedLongAgo(salt=salt).sign_object([subscriber.pk, subscriber.key])
+        assert services.subscriber_for(token, purpose) == subscriber
+    mail.outbox.clear()
+    services.subscribe(email="late@client.example")
+    services.confirm(_link(mail.outbox[-1], "confirm"))
+    subscriber.refresh_from_db()
+    assert subscriber.confirmed_at is not None
+
+
+def test_retrying_an_unknown_delivery_names_it(admin_user: User) -> None:
+    with pytest.raises(NotFound, match="no failed delivery with id 999"):
+        services.retry_failed(actor=admin_user, delivery=999)

@@ -28,7 +28,13 @@ from statusdesk.incidents.limits import (
     COMPONENT_KEY_MAX,
     COMPONENT_NAME_MAX,
 )
-from statusdesk.incidents.models import AffectedComponent, Component, ComponentStatus, Incident
+from statusdesk.incidents.models import (
+    AffectedComponent,
+    Component,
+    ComponentStatus,
+    Incident,
+    IncidentUpdate,
+)
 
 # R6: the components of the process document, in its order (key, name, code name, what it is).
 DEFAULT_COMPONENTS: list[tuple[str, str, str, str]] = [
@@ -122,8 +128,10 @@ def apply_statuses(
     at: datetime,
     actor: User | None,
     incident: Incident,
+    update: IncidentUpdate,
 ) -> None:
-    """Give each locked component its derived status, with an event about it for each change."""
+    """Give each locked component its derived status, with an event about it for each change
+    (naming the step that caused it and whether that step notifies subscribers)."""
     for component, status in derived:
         if component.status == status:
             continue
@@ -141,6 +149,8 @@ def apply_statuses(
             incident_id=incident.pk,
             previous=previous,
             status=status,
+            update_id=update.pk,
+            notify=update.notify,
         )
 
 

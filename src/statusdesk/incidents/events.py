@@ -32,7 +32,8 @@ class IncidentEvent(models.TextChoices):
 class ComponentEvent(models.TextChoices):
     """What happened to a component: its status (through incidents) and administrators' edits."""
 
-    # component:<id>, incident:<id> · component_id, incident_id, previous, status
+    # component:<id>, incident:<id> · component_id, incident_id, previous, status, update_id,
+    #                                  notify (the step's: whether subscribers hear of it)
     STATUS_CHANGED = "component.status_changed", "Component status changed"
     # component:<id> · component_id, key, name, code_name, description, position
     ADDED = "component.added", "Component added"

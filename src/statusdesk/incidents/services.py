@@ -513,7 +513,9 @@ def publish_incident(
         reminders=bool(reminders),
         reminder_interval_minutes=interval,
     )
-    apply_statuses(derive_locked(components), at=published_at, actor=actor, incident=incident)
+    apply_statuses(
+        derive_locked(components), at=published_at, actor=actor, incident=incident, update=update
+    )
     return incident
 
 
@@ -598,7 +600,11 @@ def post_update(
     for component, component_status in changes:
         give_status(incident, component, component_status)
     apply_statuses(
-        derive_locked([c for c, _ in changes]), at=updated_at, actor=actor, incident=incident
+        derive_locked([c for c, _ in changes]),
+        at=updated_at,
+        actor=actor,
+        incident=incident,
+        update=update,
     )
     return update
 
@@ -680,5 +686,5 @@ def resolve_incident(
         notify=notified,
     )
     # Back to operational, unless another open incident still affects a component.
-    apply_statuses(statuses, at=resolved_at, actor=actor, incident=incident)
+    apply_statuses(statuses, at=resolved_at, actor=actor, incident=incident, update=update)
     return incident

@@ -22,13 +22,19 @@ from django.template.loader import render_to_string
 from statusdesk.core.models import Event
 from statusdesk.incidents.models import (
     Component,
-    ComponentStatus,
     Incident,
     IncidentStatus,
     IncidentUpdate,
 )
 from statusdesk.notifications import services
 from statusdesk.notifications.models import Delivery, Subscriber
+from statusdesk.statuspage import shapes
+from statusdesk.statuspage.snapshot import (
+    live_component_objects,
+    public_url,
+    published,
+    published_incident,
+)
 
 MANAGE = "@@statusdesk-manage-url@@"
 UNSUBSCRIBE = "@@statusdesk-unsubscribe-url@@"
@@ -36,23 +42,10 @@ UNSUBSCRIBE = "@@statusdesk-unsubscribe-url@@"
 RECIPIENT = "statusdesk-recipient@placeholder.invalid"
 MESSAGE_ID = "<statusdesk-message-id@placeholder.invalid>"
 
-# Statuspage's words for an incident's impact and the page's indicator.
-IMPACT = {
-    "major_outage": "critical",
-    "partial_outage": "major",
-    "degraded_performance": "minor",
-    "operational": "none",
-}
-INDICATOR = [
-    ("major_outage", "critical", "Major Service Outage"),
-    ("partial_outage", "major", "Partial System Outage"),
-    ("degraded_performance", "minor", "Minor Service Outage"),
-    ("under_maintenance", "maintenance", "Service Under Maintenance"),
-]
-
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    """A time as /api/v2/ writes it: milliseconds and the display zone's offset."""
+    return shapes.iso(value, settings.DISPLAY_ZONE)
 
 
 def mail_domain() -> str:
@@ -76,26 +69,54 @@ class EventMessage:
     subject: str
     text: str
     html: str
-    webhook: dict[str, Any]
     chat_title: str
     chat_body: str
 
 
-def _page_status() -> dict[str, str]:
-    statuses = set(Component.objects.values_list("status", flat=True))
-    for status, indicator, description in INDICATOR:
-        if status in statuses:
-            return {"status_indicator": indicator, "status_description": description}
-    return {"status_indicator": "none", "status_description": "All Systems Operational"}
+def _page() -> dict[str, Any]:
+    """The envelope's page: its id and address as /api/v2/ gives them, and the indicator as
+    /api/v2/status.json computes it (the components and the open published incidents)."""
+    impacts = [
+        shapes.IMPACT_OF_SEVERITY.get(severity, "none")
+        for severity in published()
+        .exclude(status=IncidentStatus.RESOLVED)
+        .values_list("severity", flat=True)
+    ]
+    status = shapes.indicator(Component.objects.values_list("status", flat=True), impacts)
+    return {
+        "id": shapes.page_id(public_url()),
+        "url": public_url(),
+        "status_indicator": status["indicator"],
+        "status_description": status["description"],
+    }
 
 
-def _old_statuses(event: Event, incident: Incident) -> dict[int, str]:
-    """What each component's status was before this step (from the component events recorded
-    in the same step)."""
-    changes = Event.objects.filter(
-        kind="component.status_changed", at=event.at, data__incident_id=incident.pk
-    ).values_list("data", flat=True)
-    return {int(d["component_id"]): str(d["previous"]) for d in changes}
+def _meta() -> dict[str, Any]:
+    """The envelope's meta; unsubscribe and generated_at are the delivery's (MessageBuilder)."""
+    return {
+        "unsubscribe": UNSUBSCRIBE,
+        "documentation": services.link("/api/v1/docs"),
+        "generated_at": None,
+    }
+
+
+def _incident_object(incident: Incident, update: IncidentUpdate | None) -> dict[str, Any]:
+    """The incident as /api/v2/ shows it (one rule for both: statuspage/snapshot.py), as it was
+    at this step: its `status` the step's, its `incident_updates` (newest first) up to the step's
+    own. Plus Statuspage's `backfilled` (false)."""
+    found = published_incident(incident.pk)
+    if found is None:
+        raise ValueError(f"incident {incident.pk} is not published")
+    shown = dict(found[0])
+    updates = shown["incident_updates"]
+    if update is not None:
+        ids = [u["id"] for u in updates]
+        if str(update.pk) in ids:
+            updates = updates[ids.index(str(update.pk)) :]
+        shown["status"] = update.status
+    shown["incident_updates"] = updates
+    shown["backfilled"] = False
+    return shown
 
 
 def build_event_message(event: Event) -> EventMessage:
@@ -108,9 +129,12 @@ def build_event_message(event: Event) -> EventMessage:
     message = update.message if update else incident.message
     page = settings.STATUSDESK_PAGE_NAME
     incident_url = services.link(f"/incidents/{incident.pk}")
+    # Until the incident is resolved (one rule for the e-mail's two parts and the chat message).
+    show_workaround = bool(incident.workaround) and status != IncidentStatus.RESOLVED
     context = {
         "incident": incident,
         "update": update,
+        "show_workaround": show_workaround,
         "status": status_label,
         "message": message,
         "components": [a.component for a in affected],
@@ -121,81 +145,49 @@ def build_event_message(event: Event) -> EventMessage:
         "base_url": settings.STATUSDESK_PUBLIC_URL,
     }
     subject = f"[{status_label}] {incident.title} — {page}"
-    old = _old_statuses(event, incident)
-    news = {int(k): v for k, v in (update.component_statuses if update else {}).items()}
-    components = [
-        {
-            "id": str(a.component.pk),
-            "name": a.component.name,
-            "status": a.component.status,
-            "description": a.component.description or None,
-            "position": a.component.position,
-            "created_at": None,
-            "updated_at": _iso(a.component.status_changed_at),
-            "showcase": True,
-            "page_id": None,
-            "group_id": None,
-        }
-        for a in affected
-    ]
-    webhook = {
-        "meta": {
-            "unsubscribe": UNSUBSCRIBE,
-            "documentation": services.link("/api/v1/docs"),
-            "generated_at": None,
-        },
-        "page": {"id": None, "url": settings.STATUSDESK_PUBLIC_URL, **_page_status()},
-        "incident": {
-            "id": str(incident.pk),
-            "name": incident.title,
-            "status": status,
-            "impact": IMPACT.get(incident.severity, "none"),
-            "created_at": _iso(incident.published_at),
-            "updated_at": _iso(incident.last_update_at),
-            "monitoring_at": _iso(update.at) if update and status == "monitoring" else None,
-            "resolved_at": _iso(incident.resolved_at),
-            "shortlink": incident_url,
-            "backfilled": False,
-            "page_id": None,
-            "incident_updates": [
-                {
-                    "id": str(update.pk),
-                    "incident_id": str(incident.pk),
-                    "status": update.status,
-                    "body": update.message,
-                    "created_at": _iso(update.at),
-                    "updated_at": _iso(update.at),
-                    "display_at": _iso(update.at),
-                    "affected_components": [
-                        {
-                            "code": str(pk),
-                            "name": next((c["name"] for c in components if c["id"] == str(pk)), ""),
-                            "old_status": old.get(pk, new),
-                            "new_status": new,
-                        }
-                        for pk, new in news.items()
-                        if new in ComponentStatus.values
-                    ],
-                    "deliver_notifications": True,
-                }
-            ]
-            if update
-            else [],
-            "components": components,
-        },
-    }
     lines = [message]
-    if incident.workaround and status != IncidentStatus.RESOLVED:
+    if show_workaround:
         lines.append(f"Workaround: {incident.workaround} {incident.workaround_url}".strip())
     lines.append(incident_url)
     return EventMessage(
         subject=subject,
         text=render_to_string("notifications/email/incident.txt", context),
         html=render_to_string("notifications/email/incident.html", context),
-        webhook=webhook,
         chat_title=f"[{status_label}] {incident.title}",
         chat_body="\n".join(lines),
     )
+
+
+def build_incident_payload(event: Event) -> dict[str, Any]:
+    """Statuspage's incident update notification of an incident step (built only for webhooks:
+    an e-mail batch does not read the /api/v2/ objects)."""
+    incident = Incident.objects.get(pk=services.incident_of(event))
+    update_id = event.data.get("update_id")
+    update = IncidentUpdate.objects.filter(pk=update_id).first() if update_id else None
+    return {"meta": _meta(), "page": _page(), "incident": _incident_object(incident, update)}
+
+
+def build_component_payload(event: Event) -> dict[str, Any]:
+    """Statuspage's component update notification of a `component.status_changed` event: the
+    component as it is now (the /api/v2/ object) and the change (`component_update`, whose id is
+    the event's)."""
+    component_id = int(event.data["component_id"])
+    component = live_component_objects().get(component_id)
+    if component is None:
+        raise ValueError(f"component {component_id} no longer exists")
+    return {
+        "meta": _meta(),
+        "page": _page(),
+        "component": component,
+        "component_update": {
+            "id": str(event.pk),
+            "component_id": str(component_id),
+            "component_type": "Component",
+            "old_status": str(event.data["previous"]),
+            "new_status": str(event.data["status"]),
+            "created_at": _iso(event.at),
+        },
+    }
 
 
 class MessageBuilder:
@@ -204,12 +196,25 @@ class MessageBuilder:
     def __init__(self) -> None:
         self._events: dict[int, EventMessage] = {}
         self._raw: dict[int, bytes] = {}
+        self._payloads: dict[int, dict[str, Any]] = {}
 
     def _of(self, delivery: Delivery) -> EventMessage:
         built = self._events.get(delivery.event_id)
         if built is None:
             built = self._events[delivery.event_id] = build_event_message(delivery.event)
         return built
+
+    def _payload(self, delivery: Delivery) -> dict[str, Any]:
+        """The event's webhook payload (an incident step's or a component's change)."""
+        payload = self._payloads.get(delivery.event_id)
+        if payload is None:
+            event = delivery.event
+            payload = self._payloads[delivery.event_id] = (
+                build_component_payload(event)
+                if services.is_component_change(event)
+                else build_incident_payload(event)
+            )
+        return payload
 
     def email(self, delivery: Delivery) -> EmailMultiAlternatives:
         subscriber = delivery.subscriber
@@ -280,8 +285,7 @@ class MessageBuilder:
     def webhook(self, delivery: Delivery) -> tuple[bytes, dict[str, str]]:
         subscriber = delivery.subscriber
         assert subscriber is not None
-        built = self._of(delivery)
-        payload = json.loads(json.dumps(built.webhook))
+        payload = json.loads(json.dumps(self._payload(delivery)))
         payload["meta"]["unsubscribe"] = services.unsubscribe_url(subscriber)
         payload["meta"]["generated_at"] = _iso(delivery.created_at)
         body = json.dumps(payload, separators=(",", ":")).encode()

@@ -1,5 +1,7 @@
 """The fan-out: an incident step whose "notify subscribers" is set becomes one delivery per
-matching subscriber (a durable reaction after commit, statusdesk.core.reactions)."""
+matching subscriber (a durable reaction after commit, statusdesk.core.reactions); each component
+status change that step causes becomes one delivery per matching webhook subscriber (Statuspage's
+component update notification; e-mail subscribers read it in the incident's message)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,11 @@ from collections.abc import Iterable
 
 from statusdesk.core.models import Event
 from statusdesk.core.reactions import reaction
-from statusdesk.incidents.events import IncidentEvent
+from statusdesk.incidents.events import ComponentEvent, IncidentEvent
 from statusdesk.notifications import services
 
 FAN_OUT = "notifications.fan_out"
+FAN_OUT_COMPONENT = "notifications.fan_out_component"
 
 # The kinds that notify subscribers when their payload's `notify` is true. Another app (the
 # postmortems) adds its own with notify_on(); the payload names an `incident:<id>` subject and
@@ -37,3 +40,6 @@ def notify_on(kinds: Iterable[str]) -> None:
 
 
 notify_on([])
+# A component's status change carries the `notify` of the step that caused it: a back-filled step
+# without notify changes components without telling anyone, as it sends no incident message.
+reaction(FAN_OUT_COMPONENT, kinds=[ComponentEvent.STATUS_CHANGED], when=_wants)(fan_out)

@@ -34,6 +34,7 @@ from statusdesk.accounts.models import User
 from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems, RuleViolation
 from statusdesk.core.events import record
 from statusdesk.core.models import Event
+from statusdesk.incidents.events import ComponentEvent
 from statusdesk.incidents.limits import ID_MAX
 from statusdesk.incidents.models import AffectedComponent, Component
 from statusdesk.notifications.events import SubscriberEvent
@@ -452,16 +453,27 @@ def change_preferences(token: str, *, component_ids: Iterable[Any] | None) -> Su
     return subscriber
 
 
+UNSUBSCRIBED_ERROR = "unsubscribed before it was sent"
+
+
+def _not_sent(deliveries: QuerySet[Delivery]) -> int:
+    """Deliveries to a subscription that has ended: dead-lettered, never sent."""
+    return deliveries.update(state=DeliveryState.FAILED, last_error=UNSUBSCRIBED_ERROR)
+
+
 def _end(subscriber: Subscriber, *, actor: User | None, by: str) -> None:
     now = timezone.now()
     # A new key: every link of this subscription stops working.
     Subscriber.objects.filter(pk=subscriber.pk).update(
         unsubscribed_at=now, key=secrets.token_hex(16)
     )
-    # What was still to be sent to it is not sent.
-    Delivery.objects.filter(
-        subscriber=subscriber, state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING]
-    ).update(state=DeliveryState.FAILED, last_error="unsubscribed before it was sent")
+    # What was still to be sent to it is not sent (one a worker holds now may still go; one
+    # held by a worker that died is failed when taken again, in claim()).
+    _not_sent(
+        Delivery.objects.filter(
+            subscriber=subscriber, state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING]
+        )
+    )
     record(
         SubscriberEvent.UNSUBSCRIBED,
         subject=f"subscriber:{subscriber.pk}",
@@ -543,6 +555,29 @@ def _matching(queryset: QuerySet[Any], component_ids: list[int]) -> QuerySet[Any
     return queryset.filter(Q(all_components=True) | Exists(picks))
 
 
+def is_component_change(event: Event) -> bool:
+    return event.kind == ComponentEvent.STATUS_CHANGED
+
+
+def _audience(event: Event) -> tuple[QuerySet[Subscriber], QuerySet[ChatChannel] | None]:
+    """Who hears of a notifying event: of an incident step, the active subscribers and chat
+    channels whose component filter matches the incident's affected components; of a component's
+    status change, the active webhook subscribers whose filter matches that component (e-mail
+    subscribers and chat channels read the change in the step's own message)."""
+    if is_component_change(event):
+        webhooks = Subscriber.objects.active().filter(kind=SubscriberKind.WEBHOOK)
+        return _matching(webhooks, [int(event.data["component_id"])]), None
+    component_ids = list(
+        AffectedComponent.objects.filter(incident_id=incident_of(event)).values_list(
+            "component_id", flat=True
+        )
+    )
+    return (
+        _matching(Subscriber.objects.active(), component_ids),
+        _matching(ChatChannel.objects.filter(active=True), component_ids),
+    )
+
+
 def start_fanout(event: Event) -> Fanout:
     """In the reaction's transaction: the event's outbox row. Its expansion into deliveries runs
     after the commit, a batch per transaction (expand_fanout), so no transaction holds the
@@ -585,9 +620,9 @@ def _delivery(
 
 
 def expand_step(fanout_id: int) -> bool:
-    """Expand one batch of a fan-out in its own transaction: one delivery per confirmed
-    subscriber (after the cursor) whose component filter matches the incident's affected
-    components; after the last subscriber, the active chat channels, and the fan-out is done.
+    """Expand one batch of a fan-out in its own transaction: one delivery per subscriber of the
+    event's audience (_audience) after the cursor; after the last subscriber, the matching chat
+    channels (none for a component's change), and the fan-out is done.
     The cursor moves in the same transaction as the rows it covers, and the unique (event,
     subscriber) constraint makes a batch written again (a crash, a second worker) add nothing.
     The batch's deliveries are queued after its commit. True while batches remain."""
@@ -601,14 +636,10 @@ def expand_step(fanout_id: int) -> bool:
         if fanout is None:
             return False
         event = fanout.event
-        component_ids = list(
-            AffectedComponent.objects.filter(incident_id=incident_of(event)).values_list(
-                "component_id", flat=True
-            )
-        )
+        audience, channels = _audience(event)
         update_id = event.data.get("update_id")
         now = timezone.now()
-        subscribers = _matching(Subscriber.objects.active(), component_ids).order_by("pk")
+        subscribers = audience.order_by("pk")
         after = fanout.after_subscriber
         page = list(subscribers.filter(pk__gt=after).values_list("pk", "kind")[:FANOUT_BATCH])
         if page:
@@ -620,10 +651,9 @@ def expand_step(fanout_id: int) -> bool:
                 event_id=event.pk, subscriber_id__gt=after, subscriber_id__lte=last
             )
         else:
-            channels = _matching(ChatChannel.objects.filter(active=True), component_ids)
             chat = [
                 _delivery(event, update_id, now, DeliveryChannel.CHAT, chat=pk)
-                for pk in channels.values_list("pk", flat=True)
+                for pk in (channels.values_list("pk", flat=True) if channels is not None else [])
             ]
             Delivery.objects.bulk_create(chat, ignore_conflicts=True)
             Fanout.objects.filter(pk=fanout.pk).update(done_at=now)
@@ -703,12 +733,17 @@ def _lease() -> timedelta:
 def claim(ids: Iterable[int]) -> tuple[str, list[Delivery]]:
     """Take the deliveries among `ids` that are due and nobody holds, with one compare-and-set
     update: queued or retrying and due, or sending with a lapsed claim (its worker died). A
-    delivery another worker claimed first is not matched. Returns the claim and the rows."""
+    delivery another worker claimed first is not matched; one whose subscriber has left since is
+    failed instead (see _end). Returns the claim and the rows."""
     token = uuid.uuid4().hex
     now = timezone.now()
     due = Q(state__in=[DeliveryState.QUEUED, DeliveryState.RETRYING], next_attempt_at__lte=now)
     lapsed = Q(state=DeliveryState.SENDING, next_attempt_at__lt=now)
-    Delivery.objects.filter(pk__in=list(ids)).filter(due | lapsed).update(
+    takeable = Delivery.objects.filter(pk__in=list(ids)).filter(due | lapsed)
+    # Whose subscriber left since (a claim that lapsed escaped _end()): not sent.
+    ended = Subscriber.objects.filter(pk=OuterRef("subscriber_id"), unsubscribed_at__isnull=False)
+    _not_sent(takeable.filter(Exists(ended)))
+    takeable.exclude(Exists(ended)).update(
         state=DeliveryState.SENDING,
         claim=token,
         next_attempt_at=now + _lease(),

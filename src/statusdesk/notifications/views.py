@@ -16,6 +16,7 @@ from statusdesk.accounts.models import User
 from statusdesk.accounts.throttling import client_address
 from statusdesk.core.errors import ProcessError, RuleViolation
 from statusdesk.core.paging import numbered_page
+from statusdesk.incidents.limits import ID_MAX
 from statusdesk.incidents.models import Component
 from statusdesk.incidents.views import console_view, error_page
 from statusdesk.notifications import services
@@ -133,10 +134,15 @@ def failed_deliveries(request: HttpRequest) -> HttpResponse:
             request, services.NotAllowed("only administrators see failed deliveries"), 403
         )
     if request.method == "POST":
+        # "Retry" names one delivery; "Retry all" names none. A named one that is not an id
+        # is not found (it used to mean "retry all").
         one = request.POST.get("delivery")
-        count = services.retry_failed(
-            actor=user, delivery=int(one) if one and one.isdigit() else None
-        )
+        delivery = None
+        if one is not None:
+            if not one.isdigit() or int(one) > ID_MAX:
+                raise services.NotFound(f"no failed delivery with id {one}", field="delivery_id")
+            delivery = int(one)
+        count = services.retry_failed(actor=user, delivery=delivery)
         messages.success(request, f"{count} deliver{'y' if count == 1 else 'ies'} queued again.")
         return redirect("failed_deliveries")
     page = numbered_page(services.failed_deliveries(), request.GET.get("page"))

@@ -885,3 +885,10 @@ def cached_response(
     if shared and isinstance(scope, dict) and "statusdesk.snapshot" in scope:
         scope["statusdesk.snapshot"] = snapshot.version
     return response
+
+
+def live_component_objects(now: datetime | None = None) -> dict[int, dict[str, Any]]:
+    """Statuspage component objects of every component as the database has them now (not the
+    cached snapshot, which is rebuilt after the change), by id: what webhook notifications carry,
+    in the same shape as /api/v2/components.json."""
+    return _Builder(now or timezone.now()).objects
