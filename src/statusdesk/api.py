@@ -37,6 +37,7 @@ from statusdesk.core.errors import ProcessError
 from statusdesk.core.schemas import SERVER_FAULT, error_body
 from statusdesk.incidents.api import router as incidents_router
 from statusdesk.notifications.api import router as notifications_router
+from statusdesk.postmortems.api import router as postmortems_router
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", incidents_router)
 api.add_router("/", notifications_router)
+api.add_router("/", postmortems_router)
 
 
 def error_response(

@@ -1,0 +1,63 @@
+"""Read paths of the postmortems: one postmortem, the taxonomy, related incidents."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from statusdesk.accounts.models import User
+from statusdesk.core.errors import IllegalTransition, NotFound
+from statusdesk.incidents import queries as incident_queries
+from statusdesk.incidents.models import Incident
+from statusdesk.postmortems.models import Postmortem, TaxonomyTerm
+
+
+def get_postmortem(user: User, incident_id: int) -> Postmortem:
+    """The postmortem of an incident `user` may see: 409 before the resolution (R12), 404 when
+    none is written yet."""
+    incident = incident_queries.get_incident(user, incident_id)
+    if not incident.is_resolved:
+        raise IllegalTransition(
+            f"incident INC-{incident.pk} is not resolved: it has no postmortem before the "
+            "resolution",
+            field="status",
+            rule="R12",
+        )
+    postmortem = (
+        Postmortem.objects.filter(incident=incident)
+        .select_related("incident", "incident__report", "incident__issue")
+        .first()
+    )
+    if postmortem is None:
+        raise NotFound(f"incident INC-{incident.pk} has no postmortem yet", field="postmortem")
+    return postmortem
+
+
+def taxonomy(*, include_retired: bool = False) -> QuerySet[TaxonomyTerm]:
+    terms = TaxonomyTerm.objects.order_by("name")
+    return terms if include_retired else terms.filter(retired=False)
+
+
+def published_postmortem(incident_id: int) -> Postmortem | None:
+    """The public side: the published postmortem of a published incident, or None."""
+    return (
+        Postmortem.objects.filter(incident_id=incident_id, published_at__isnull=False)
+        .select_related("incident")
+        .first()
+    )
+
+
+def related_incidents(postmortem: Postmortem, limit: int = 10) -> list[Incident]:
+    """Past incidents whose published postmortem shares a taxonomy term with this one, so a
+    repeated root cause is visible; the most recently resolved first."""
+    term_ids = list(postmortem.parts.values_list("term_id", flat=True))
+    if not term_ids:
+        return []
+    return list(
+        Incident.objects.filter(
+            postmortem__published_at__isnull=False,
+            postmortem__parts__term_id__in=term_ids,
+        )
+        .exclude(pk=postmortem.incident_id)
+        .distinct()
+        .order_by("-resolved_at", "-pk")[:limit]
+    )
