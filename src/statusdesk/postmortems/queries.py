@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from statusdesk.accounts.models import User
@@ -61,3 +63,40 @@ def related_incidents(postmortem: Postmortem, limit: int = 10) -> list[Incident]
         .distinct()
         .order_by("-resolved_at", "-pk")[:limit]
     )
+
+
+def public_postmortems(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The published postmortems of these incidents as plain data for the public snapshot: the
+    four sections rendered (sanitised HTML), the 5 Whys, the links, the taxonomy and the times
+    worded (R13–R19). One query for all of them, plus one for their terms."""
+    from statusdesk.postmortems.services import SECTIONS, incident_times, render_markdown
+
+    found = list(
+        Postmortem.objects.filter(incident_id__in=incident_ids, published_at__isnull=False)
+        .select_related("incident", "incident__report")
+        .prefetch_related("parts__term")
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for postmortem in found:
+        times = incident_times(postmortem.incident, postmortem.cause_merged_at)
+        out[postmortem.incident_id] = {
+            **{f"{s}_html": render_markdown(getattr(postmortem, s)) for s in SECTIONS},
+            "five_whys": list(postmortem.five_whys),
+            "cause_merge_request_url": postmortem.cause_merge_request_url,
+            "fix_merge_request_url": postmortem.fix_merge_request_url,
+            "taxonomy": postmortem.taxonomy,
+            "terms": [part.term.name for part in postmortem.parts.all()],
+            "times": times.sentences(),
+            "published_at": postmortem.published_at.isoformat() if postmortem.published_at else "",
+        }
+    return out
+
+
+def published_count_mark() -> list[Any]:
+    """What changes whenever a postmortem is published (for the snapshot's version)."""
+    from django.db.models import Count, Max
+
+    mark = Postmortem.objects.filter(published_at__isnull=False).aggregate(
+        n=Count("pk"), latest=Max("published_at")
+    )
+    return [mark["n"], mark["latest"].isoformat() if mark["latest"] else None]
