@@ -90,7 +90,8 @@ def test_r12_publishing_records_an_event(manager: User, backfilled: Incident) ->
 def test_r13_publishing_needs_all_four_sections(
     manager: User, backfilled: Incident, section: str
 ) -> None:
-    a_postmortem(manager, backfilled, **{section: "   "})
+    a_postmortem(manager, backfilled)
+    services.write_postmortem(actor=manager, incident=backfilled, **{section: "   "})
     with pytest.raises(RuleViolation) as refused:
         services.publish_postmortem(actor=manager, incident=backfilled)
     assert refused.value.field == section
@@ -362,3 +363,23 @@ def test_r19_postmortem_names_every_problem(manager: User, backfilled: Incident)
     messages = [item["message"] for item in refused.value.errors]
     assert any("SLOW_DISK" in m for m in messages)
     assert any("twice" in m for m in messages)
+
+
+def test_r14_the_drafted_impact_follows_the_merge_date_until_edited(
+    manager: User, backfilled: Incident
+) -> None:
+    drafted = services.draft_postmortem(actor=manager, incident=backfilled).impact
+    merged = backfilled.report.reported_at - timedelta(hours=3, minutes=30)
+    postmortem = services.write_postmortem(
+        actor=manager,
+        incident=backfilled,
+        impact=drafted.replace("\n", "\r\n"),  # as a browser posts a textarea
+        cause_merged_at=merged,
+    )
+    assert "Time to detect was 3.5 hours." in postmortem.impact
+    edited = postmortem.impact + "\n\nWe are sorry."
+    services.write_postmortem(actor=manager, incident=backfilled, impact=edited)
+    again = services.write_postmortem(
+        actor=manager, incident=backfilled, cause_merged_at=merged - timedelta(hours=1)
+    )
+    assert again.impact == edited  # the manager's words are never replaced

@@ -344,9 +344,11 @@ def draft_impact(incident: Incident, cause_merged_at: datetime | None) -> str:
     lines.append(f"It was reported by {report.reporter} through {medium}.")
     if times.ttr is not None:
         lines.append(f"Time to recover was {describe_duration(times.ttr)}.")
+    # The issue is referred to (R14) by its number and tracker link, never by its internal
+    # title or description: the postmortem is public.
     issue = incident.issue
-    reference = f"[{issue.title}]({issue.url})" if issue.url else f"{issue.title}"
-    lines.append(f"Issue: {reference} (INC-{incident.pk}).")
+    reference = f"[INC-{incident.pk}]({issue.url})" if issue.url else f"INC-{incident.pk}"
+    lines.append(f"Issue: {reference}.")
     if cause_merged_at is None:
         lines.append("")
         lines.append(
@@ -445,9 +447,10 @@ def write_postmortem(*, actor: User, incident: Incident | int, **fields: Any) ->
     if postmortem is None:
         postmortem = Postmortem(incident=found, author=actor, created_at=now, updated_at=now)
     problems = Problems()
+    previous_merged_at = postmortem.cause_merged_at
     for section in SECTIONS:
         if section in fields:
-            text = str(fields[section] or "").strip()
+            text = str(fields[section] or "").replace("\r\n", "\n").strip()
             if len(text) > SECTION_MAX:
                 problems.add(section, f"{section} has at most {SECTION_MAX} characters", "R13")
             setattr(postmortem, section, text)
@@ -497,8 +500,13 @@ def write_postmortem(*, actor: User, incident: Incident | int, **fields: Any) ->
         else:
             terms = []
     problems.raise_if_any()
-    if postmortem.is_published and "cause_merged_at" in fields:
-        pass  # the times are recomputed from the stored date whenever they are shown
+    # The drafted Impact follows the merge date until the manager edits it: an Impact that is
+    # still the draft of the previous date is drafted again with the new one (R14).
+    if postmortem.cause_merged_at != previous_merged_at and postmortem.impact.strip() in (
+        "",
+        draft_impact(found, previous_merged_at).strip(),
+    ):
+        postmortem.impact = draft_impact(found, postmortem.cause_merged_at)
     if terms is not None:
         postmortem.taxonomy = taxonomy_text(terms)
     postmortem.updated_at = now
