@@ -49,3 +49,20 @@ def test_a_draft_postmortem_changes_nothing_public(
     with django_capture_on_commit_callbacks(execute=True):
         a_postmortem(manager, incident)
     assert client.get(page, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_subscribers_hear_of_the_published_postmortem(
+    manager: User, incident: Incident, django_capture_on_commit_callbacks: Any
+) -> None:
+    from statusdesk.core.models import Event
+    from statusdesk.notifications.messages import build_event_message
+    from statusdesk.notifications.models import Fanout
+
+    a_postmortem(manager, incident)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_postmortem(actor=manager, incident=incident)
+    event = Event.objects.get(kind="postmortem.published")
+    assert Fanout.objects.filter(event=event).exists()
+    message = build_event_message(event)
+    assert message.subject.startswith(f"[Postmortem] {incident.title}")
+    assert f"/incidents/{incident.pk}" in message.text

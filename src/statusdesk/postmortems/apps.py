@@ -7,4 +7,8 @@ class PostmortemsConfig(AppConfig):
     verbose_name = "Postmortems"
 
     def ready(self) -> None:
-        from statusdesk.postmortems import events  # noqa: F401 (declares the event kinds)
+        from statusdesk.notifications.reactions import notify_on
+        from statusdesk.postmortems.events import PostmortemEvent
+
+        # Subscribers hear of a published postmortem (R20) through the notification pipeline.
+        notify_on([PostmortemEvent.PUBLISHED])

@@ -544,7 +544,7 @@ def publication_problems(postmortem: Postmortem) -> Problems:
 
 
 @transaction.atomic
-def publish_postmortem(*, actor: User, incident: Incident | int) -> Postmortem:
+def publish_postmortem(*, actor: User, incident: Incident | int, notify: bool = True) -> Postmortem:
     """R12: the Incident Manager publishes the postmortem within the incident; it shows on the
     public incident page and the Incidents Page (R20) after commit."""
     _require_manager(actor, "publish postmortems")
@@ -574,6 +574,7 @@ def publish_postmortem(*, actor: User, incident: Incident | int) -> Postmortem:
         actor=actor,
         postmortem_id=postmortem.pk,
         term_ids=[part.term_id for part in parts],
+        notify=notify,
     )
     return postmortem
 
