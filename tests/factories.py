@@ -415,3 +415,20 @@ def a_postmortem(manager: User, incident: Incident, **overrides: Any) -> Postmor
 def a_published_postmortem(manager: User, incident: Incident, **overrides: Any) -> Postmortem:
     a_postmortem(manager, incident, **overrides)
     return postmortem_services.publish_postmortem(actor=manager, incident=incident)
+
+
+def a_follow_up_action(
+    manager: User,
+    incident: Incident,
+    *,
+    owner: User,
+    description: str = "Add a test with sessions from before the change",
+    due_on: Any = None,
+) -> Any:
+    return postmortem_services.add_follow_up_action(
+        actor=manager,
+        incident=incident,
+        description=description,
+        owner=owner.email,
+        due_on=due_on or timezone.localdate() + timedelta(days=7),
+    )

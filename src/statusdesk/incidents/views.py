@@ -133,6 +133,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "sees_incidents": sees_incidents,
         "can_report": user.has_perm(REPORT_PROBLEM),
     }
+    from statusdesk.postmortems.queries import dashboard_actions
+
+    context["follow_up"] = dashboard_actions(user)
     return render(request, "incidents/dashboard.html", context)
 
 

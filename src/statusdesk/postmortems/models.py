@@ -74,3 +74,27 @@ class PostmortemTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}: term {self.term_id}"
+
+
+class FollowUpAction(models.Model):
+    """An action item of the Conclusion: an owner, a due date and, once done, the merge request
+    that closed it (same check as R17)."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(max_length=500)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    closing_merge_request_url = models.URLField(max_length=URL_MAX, blank=True)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["done_at", "due_on"], name="pm_action_open_due")]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

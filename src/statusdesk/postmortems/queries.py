@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from statusdesk.accounts.models import User
 from statusdesk.core.errors import IllegalTransition, NotFound
 from statusdesk.incidents import queries as incident_queries
 from statusdesk.incidents.models import Incident
-from statusdesk.postmortems.models import Postmortem, TaxonomyTerm
+from statusdesk.postmortems.models import FollowUpAction, Postmortem, TaxonomyTerm
 
 
 def get_postmortem(user: User, incident_id: int) -> Postmortem:
@@ -100,3 +102,37 @@ def published_count_mark() -> list[Any]:
         n=Count("pk"), latest=Max("published_at")
     )
     return [mark["n"], mark["latest"].isoformat() if mark["latest"] else None]
+
+
+def open_actions(owner: User | None = None) -> QuerySet[FollowUpAction]:
+    """Follow-up actions not done yet, the earliest due first (index pm_action_open_due)."""
+    actions = FollowUpAction.objects.filter(done_at__isnull=True).select_related(
+        "owner", "postmortem__incident"
+    )
+    if owner is not None:
+        actions = actions.filter(owner=owner)
+    return actions.order_by("due_on", "pk")
+
+
+def is_overdue(action: FollowUpAction, today: date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return not action.is_done and action.due_on < today
+
+
+DASHBOARD_ACTIONS = 8
+
+
+def dashboard_actions(user: User) -> dict[str, Any]:
+    """The dashboard's follow-up card: the user's own open actions, and for incident managers
+    every open one; overdue ones first (they are the earliest due)."""
+    from statusdesk.accounts.roles import MANAGE_INCIDENTS
+
+    today = timezone.localdate()
+    everyone = open_actions() if user.has_perm(MANAGE_INCIDENTS) else open_actions(user)
+    shown = list(everyone[:DASHBOARD_ACTIONS])
+    return {
+        "actions": [{"action": a, "overdue": a.due_on < today} for a in shown],
+        "open_count": everyone.count() if len(shown) == DASHBOARD_ACTIONS else len(shown),
+        "overdue_count": everyone.filter(due_on__lt=today).count(),
+        "everyone": user.has_perm(MANAGE_INCIDENTS),
+    }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +31,12 @@ from statusdesk.core.time import (
 from statusdesk.incidents.events import IncidentEvent
 from statusdesk.incidents.models import Detection, Incident, IncidentUpdate, Medium
 from statusdesk.postmortems.events import PostmortemEvent
-from statusdesk.postmortems.models import Postmortem, PostmortemTerm, TaxonomyTerm
+from statusdesk.postmortems.models import (
+    FollowUpAction,
+    Postmortem,
+    PostmortemTerm,
+    TaxonomyTerm,
+)
 
 SECTIONS = ("impact", "cause", "solution", "conclusion")  # R13, in this order
 SECTION_TITLES = {
@@ -705,3 +710,72 @@ def postmortem_of(incident: Incident | int) -> Postmortem | None:
         .select_related("incident", "incident__report", "incident__issue")
         .first()
     )
+
+
+# --- follow-up actions ------------------------------------------------------------------------
+
+ACTION_MAX = 500
+
+
+@transaction.atomic
+def add_follow_up_action(
+    *, actor: User, incident: Incident | int, description: str, owner: str, due_on: Any
+) -> FollowUpAction:
+    """An action item of the Conclusion: what, who (an active user's e-mail) and by when."""
+    _require_manager(actor, "add follow-up actions")
+    found = _incident(incident, lock=True)
+    refused = postmortem_refusal(actor, found)
+    if refused is not None:
+        raise refused
+    postmortem = Postmortem.objects.filter(incident=found).first()
+    if postmortem is None:
+        raise IllegalTransition(
+            "write the postmortem before adding follow-up actions", field="postmortem"
+        )
+    problems = Problems()
+    description = (description or "").strip()
+    if not description:
+        problems.add("description", "say what is to be done")
+    elif len(description) > ACTION_MAX:
+        problems.add("description", f"description has at most {ACTION_MAX} characters")
+    owner_user = User.objects.filter(email__iexact=(owner or "").strip(), is_active=True).first()
+    if owner_user is None:
+        problems.add("owner", "the owner must be the e-mail of an active user")
+    if not isinstance(due_on, date) or isinstance(due_on, datetime):
+        problems.add("due_on", "due_on must be a date (YYYY-MM-DD)")
+    problems.raise_if_any()
+    assert owner_user is not None
+    return FollowUpAction.objects.create(
+        postmortem=postmortem,
+        description=description,
+        owner=owner_user,
+        due_on=due_on,
+        created_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def close_follow_up_action(
+    *, actor: User, action: FollowUpAction | int, merge_request_url: str = ""
+) -> FollowUpAction:
+    """Done: by its owner or an Incident Manager, with the merge request that closed it when
+    code changed (a merge request address, never a commit: R17)."""
+    pk = action.pk if isinstance(action, FollowUpAction) else action
+    found = FollowUpAction.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"follow-up action {pk} does not exist", field="action_id")
+    if found.owner_id != actor.pk and not actor.has_perm(MANAGE_INCIDENTS):
+        raise NotAllowed("only the action's owner or an Incident Manager may close it")
+    if found.is_done:
+        raise IllegalTransition("this follow-up action is already done", field="status")
+    url = (merge_request_url or "").strip()
+    if url:
+        problem = merge_request_problem(url)
+        if problem:
+            problems = Problems()
+            problems.add("merge_request_url", f"merge_request_url {problem}", "R17")
+            problems.raise_if_any()
+    found.closing_merge_request_url = url
+    found.done_at = timezone.now()
+    found.save(update_fields=["closing_merge_request_url", "done_at"])
+    return found

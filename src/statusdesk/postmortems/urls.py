@@ -20,4 +20,14 @@ urlpatterns: list[URLPattern] = [
         name="postmortem_export",
     ),
     path("incidents/<int:pk>/postmortem/print/", views.postmortem_print, name="postmortem_print"),
+    path(
+        "incidents/<int:pk>/postmortem/actions/",
+        views.postmortem_action_add,
+        name="postmortem_action_add",
+    ),
+    path(
+        "postmortem-actions/<int:action_id>/done/",
+        views.postmortem_action_close,
+        name="postmortem_action_close",
+    ),
 ]

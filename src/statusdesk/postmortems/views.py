@@ -8,21 +8,24 @@ only when `can_write_postmortem` says so.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from statusdesk.accounts.roles import MANAGE_INCIDENTS
 from statusdesk.core.errors import IllegalTransition, ProcessError, RuleViolation
 from statusdesk.incidents import queries as incident_queries
 from statusdesk.incidents.models import Incident
 from statusdesk.incidents.views import _finish, _user, console_view
 from statusdesk.postmortems import queries, services
 from statusdesk.postmortems.forms import PostmortemForm
-from statusdesk.postmortems.models import Postmortem
+from statusdesk.postmortems.models import FollowUpAction, Postmortem
 
 
 def _preview_url(pk: int) -> str:
@@ -58,6 +61,8 @@ def _render_editor(
         "problem": problem,
         "previews": _previews(_texts(form, postmortem)),
         "related": queries.related_incidents(postmortem) if postmortem else [],
+        "actions": _actions(request, postmortem),
+        "can_add_actions": postmortem is not None,
     }
     response = render(request, "postmortems/editor.html", context, status=status)
     return _finish(request, response)
@@ -152,5 +157,65 @@ def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
         "postmortem": postmortem,
         "previews": _previews({s: getattr(postmortem, s) for s in services.SECTIONS}),
         "times": services.incident_times(postmortem.incident, postmortem.cause_merged_at),
+        "actions": _actions(request, postmortem),
+        "related": queries.related_incidents(postmortem),
     }
     return render(request, "postmortems/print.html", context)
+
+
+def _actions(request: HttpRequest, postmortem: Postmortem | None) -> list[dict[str, Any]]:
+    if postmortem is None:
+        return []
+    user = _user(request)
+    today = timezone.localdate()
+    manages = user.has_perm(MANAGE_INCIDENTS)
+    return [
+        {
+            "action": action,
+            "overdue": not action.is_done and action.due_on < today,
+            "can_close": manages or action.owner_id == user.pk,
+        }
+        for action in postmortem.actions.select_related("owner")
+    ]
+
+
+@console_view
+@require_POST
+def postmortem_action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _resolved_incident(request, pk)
+    due_text = str(request.POST.get("due_on", "")).strip()
+    try:
+        due_on: Any = date.fromisoformat(due_text) if due_text else None
+    except ValueError:
+        due_on = due_text
+    try:
+        services.add_follow_up_action(
+            actor=_user(request),
+            incident=incident,
+            description=str(request.POST.get("description", "")),
+            owner=str(request.POST.get("owner", "")),
+            due_on=due_on,
+        )
+    except RuleViolation as exc:
+        messages.error(request, "; ".join(str(e["message"]) for e in exc.errors))
+        return redirect(reverse("postmortem_edit", args=[pk]) + "#actions")
+    messages.success(request, "Follow-up action added.")
+    return redirect(reverse("postmortem_edit", args=[pk]) + "#actions")
+
+
+@console_view
+@require_POST
+def postmortem_action_close(request: HttpRequest, action_id: int) -> HttpResponse:
+    try:
+        action = services.close_follow_up_action(
+            actor=_user(request),
+            action=action_id,
+            merge_request_url=str(request.POST.get("merge_request_url", "")),
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+        found = FollowUpAction.objects.filter(pk=action_id).select_related("postmortem").first()
+        pk = found.postmortem.incident_id if found else 0
+        return redirect(reverse("postmortem_print", args=[pk]) + "#actions")
+    messages.success(request, "Follow-up action done.")
+    return redirect(reverse("postmortem_print", args=[action.postmortem.incident_id]) + "#actions")
