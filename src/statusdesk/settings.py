@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "statusdesk.notifications",
     "statusdesk.statuspage",
     "statusdesk.postmortems",
+    "statusdesk.analytics",
 ]
 
 MIDDLEWARE = [
