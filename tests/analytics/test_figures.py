@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 
 from statusdesk.accounts.models import User
 from statusdesk.analytics.queries import figures
 from statusdesk.incidents.models import Component
-from tests.api.support import client_for
 from tests.factories import a_backfilled_resolved_incident, a_postmortem
 
 pytestmark = pytest.mark.django_db
