@@ -32,6 +32,7 @@ from ninja.types import DictStrAny
 
 from statusdesk.accounts.api import BearerAuth
 from statusdesk.accounts.api import router as accounts_router
+from statusdesk.analytics.api import router as analytics_router
 from statusdesk.core import inputs
 from statusdesk.core.errors import ProcessError
 from statusdesk.core.schemas import SERVER_FAULT, error_body
@@ -121,6 +122,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", incidents_router)
 api.add_router("/", notifications_router)
 api.add_router("/", postmortems_router)
+api.add_router("/", analytics_router)
 
 
 def error_response(

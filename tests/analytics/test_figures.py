@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 
 from statusdesk.accounts.models import User
 from statusdesk.analytics.queries import figures
 from statusdesk.incidents.models import Component
+from tests.api.support import client_for
 from tests.factories import a_backfilled_resolved_incident, a_postmortem
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,29 @@ def test_an_incident_without_a_merge_date_counts_for_ttf_only(
     [month] = figures().per_month
     assert month["mttd"] == {"seconds": None, "worded": None}
     assert month["mttf"]["worded"] == "45 minutes"
+
+
+def test_api_page_and_csv_give_the_same_numbers(
+    two_incidents: None, manager: User, developer: User
+) -> None:
+    body = client_for(manager).get("/analytics").json()
+    assert body == figures().as_dict()
+    assert client_for(developer).get("/analytics").status_code == 403
+
+    client = Client()
+    client.force_login(manager)
+    page = client.get("/manage/analytics")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="analytics-data"' in html and "analytics/vendor/chart.umd.min.js" in html
+    assert "2.5 hours" in html  # MTTD of the month
+    csv_text = client.get("/manage/analytics.csv").content.decode()
+    lines = csv_text.splitlines()
+    assert lines[0] == "section,key,incidents,mttd_seconds,mttf_seconds,mttr_seconds"
+    month = figures().per_month[0]["month"]
+    assert f"month,{month},2,9000,3600,12600" in lines
+    assert "principal_failure,DATA_QUALITY,1,,," in lines
+
+    other = Client()
+    other.force_login(developer)
+    assert other.get("/manage/analytics").status_code == 403
