@@ -47,7 +47,7 @@ def test_write_publish_and_read_a_postmortem(
         sign_in(page, base, manager.email)
         page.goto(f"{base}/manage/incidents/{incident.pk}/")
         page.get_by_test_id("write-postmortem").click()
-        expect(page.get_by_test_id("postmortem-heading")).to_be_visible()
+        expect(page.get_by_test_id("postmortem-heading")).to_be_visible(timeout=15_000)
         # The Impact is drafted from the Event log (R14) with TTF known before the merge date.
         expect(page.get_by_label("Impact", exact=True)).to_contain_text(
             "Time to fix was 45 minutes."
@@ -104,6 +104,15 @@ def test_write_publish_and_read_a_postmortem(
             "DATA_QUALITY < FAILED_MIGRATION"
         )
         shoot(page, screenshots / "postmortem-03-public-page-desktop.png")
+
+        # The analytics count it: the charts draw under the CSP (vendored Chart.js, no inline
+        # code) and the table gives the month's mean times.
+        page.goto(f"{base}/manage/analytics")
+        expect(page.get_by_test_id("per-month")).to_contain_text("3.5 hours")
+        page.wait_for_function(
+            "document.getElementById('chart-months').getAttribute('width') !== null"
+        )
+        shoot(page, screenshots / "postmortem-04-analytics-desktop.png")
     finally:
         context.close()
     # axe is injected as a script: in a context that bypasses the CSP (the pages above ran
@@ -116,6 +125,7 @@ def test_write_publish_and_read_a_postmortem(
             f"/manage/incidents/{incident.pk}/postmortem/",
             f"/manage/incidents/{incident.pk}/postmortem/print/",
             f"/incidents/{incident.pk}",
+            "/manage/analytics",
         ):
             page.goto(base + path)
             failures.append(describe(path, blocking(run_axe(page))))

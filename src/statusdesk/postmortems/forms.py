@@ -52,7 +52,7 @@ class PostmortemForm(ConsoleForm):
                         "hx-trigger": "input changed delay:500ms",
                         "hx-target": "#preview",
                         "hx-swap": "innerHTML",
-                        "hx-sync": "closest form:replace",
+                        "hx-sync": "#preview:queue last",
                     }
                 )
         for number in range(1, WHYS_MAX + 1):
