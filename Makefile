@@ -16,7 +16,7 @@ RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
 
 .PHONY: run test test-sqlite test-postgres lint types fmt venv docs messages lock clean clean-data bench \
-	bench-statuspage
+	bench-statuspage bench-analytics
 
 venv: $(DEV)
 
@@ -75,6 +75,11 @@ bench: $(DEV)
 # PostgreSQL and Redis on 127.0.0.1. BENCH_ARGS="--duration 10" for a quick run.
 bench-statuspage: $(DEV)
 	$(BIN)/python -m bench.statuspage $(BENCH_ARGS)
+
+# Not part of `make test`: 100,000 incidents, then /manage/analytics and GET /api/v1/analytics
+# (median of 5 warm) on SQLite and PostgreSQL (bench/README.md). BENCH_ARGS="--reuse" keeps the data.
+bench-analytics: $(DEV)
+	$(BIN)/python -m bench.analytics $(BENCH_ARGS)
 
 types: $(DEV)
 	$(BIN)/mypy src

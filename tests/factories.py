@@ -19,6 +19,8 @@ from statusdesk.incidents import services
 from statusdesk.incidents.models import Component, Incident, Report
 from statusdesk.notifications import services as notification_services
 from statusdesk.notifications.models import Subscriber, SubscriberKind
+from statusdesk.postmortems import services as postmortem_services
+from statusdesk.postmortems.models import Postmortem
 
 # --- the fields of each step ------------------------------------------------------------------
 
@@ -349,3 +351,96 @@ def components_from_before() -> list[Component]:
             key=key, name=name, code_name=code_name, description=description, position=position
         )
     return list(Component.objects.order_by("position"))
+
+
+# --- postmortems (statusdesk.postmortems) -----------------------------------------------------
+
+
+def postmortem_fields(**overrides: Any) -> dict[str, Any]:
+    """Every field of a complete postmortem (R13–R19); `cause_merged_at` is left to the caller
+    (it must come before the incident's report)."""
+    fields: dict[str, Any] = {
+        "impact": "Some customers could not log in for a while.",
+        "cause": "A change to how sessions are stored forgot the customers who signed in "
+        "before it.",
+        "five_whys": [
+            {"why": "Why did login fail?", "because": "The session store lost old sessions."},
+            {"why": "Why were they lost?", "because": "The new store read another format."},
+        ],
+        "cause_merge_request_url": "https://gitlab.example.com/product/-/merge_requests/1234",
+        "solution": "We taught the new store to read the old sessions.",
+        "fix_merge_request_url": "https://github.com/example/product/pull/77",
+        "conclusion": "Changes to stored data need a test with data from before the change.",
+        "taxonomy": "DATA_QUALITY < FAILED_MIGRATION",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def a_backfilled_resolved_incident(
+    manager: User,
+    developer: User,
+    components: list[Component],
+    *,
+    reported_hours_ago: float = 6,
+    resolved_after: timedelta = timedelta(minutes=45),
+    updates: int = 1,
+    **report: Any,
+) -> Incident:
+    """Reported `reported_hours_ago` (back-filled), published 5 minutes later, `updates`
+    updates in between, and resolved `resolved_after` the report."""
+    start = timezone.now() - timedelta(hours=reported_hours_ago)
+    incident = a_confirmed_incident(manager, at=start, report_at=start, **report)
+    services.assign_developer(actor=manager, incident=incident, developer=developer, at=start)
+    services.publish_incident(
+        actor=manager,
+        incident=incident,
+        at=start + timedelta(minutes=5),
+        **publication(components),
+    )
+    step = (resolved_after - timedelta(minutes=5)) / (updates + 1)
+    for number in range(1, updates + 1):
+        services.post_update(
+            actor=manager,
+            incident=incident,
+            at=start + timedelta(minutes=5) + step * number,
+            **update_fields(),
+        )
+    services.resolve_incident(
+        actor=manager, incident=incident, at=start + resolved_after, **resolution_fields()
+    )
+    incident.refresh_from_db()
+    return incident
+
+
+def a_postmortem(manager: User, incident: Incident, **overrides: Any) -> Postmortem:
+    """A complete postmortem written by `manager`; the causing merge request merged 3.5 hours
+    before the report unless `cause_merged_at` says otherwise."""
+    overrides.setdefault(
+        "cause_merged_at", incident.report.reported_at - timedelta(hours=3, minutes=30)
+    )
+    return postmortem_services.write_postmortem(
+        actor=manager, incident=incident, **postmortem_fields(**overrides)
+    )
+
+
+def a_published_postmortem(manager: User, incident: Incident, **overrides: Any) -> Postmortem:
+    a_postmortem(manager, incident, **overrides)
+    return postmortem_services.publish_postmortem(actor=manager, incident=incident)
+
+
+def a_follow_up_action(
+    manager: User,
+    incident: Incident,
+    *,
+    owner: User,
+    description: str = "Add a test with sessions from before the change",
+    due_on: Any = None,
+) -> Any:
+    return postmortem_services.add_follow_up_action(
+        actor=manager,
+        incident=incident,
+        description=description,
+        owner=owner.email,
+        due_on=due_on or timezone.localdate() + timedelta(days=7),
+    )

@@ -32,11 +32,13 @@ from ninja.types import DictStrAny
 
 from statusdesk.accounts.api import BearerAuth
 from statusdesk.accounts.api import router as accounts_router
+from statusdesk.analytics.api import router as analytics_router
 from statusdesk.core import inputs
 from statusdesk.core.errors import ProcessError
 from statusdesk.core.schemas import SERVER_FAULT, error_body
 from statusdesk.incidents.api import router as incidents_router
 from statusdesk.notifications.api import router as notifications_router
+from statusdesk.postmortems.api import router as postmortems_router
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +121,8 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", incidents_router)
 api.add_router("/", notifications_router)
+api.add_router("/", postmortems_router)
+api.add_router("/", analytics_router)
 
 
 def error_response(

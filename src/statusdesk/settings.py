@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "statusdesk.incidents",
     "statusdesk.notifications",
     "statusdesk.statuspage",
+    "statusdesk.postmortems",
+    "statusdesk.analytics",
 ]
 
 MIDDLEWARE = [

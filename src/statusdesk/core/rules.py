@@ -284,16 +284,26 @@ RULES: tuple[Rule, ...] = (
         "and published within the incident. The Incident Manager writes and publishes it, "
         "after investigating with the developer who resolved the incident and anyone else who "
         "can help. It is written for a general audience: clear, brief and without jargon.",
-        planned=(
-            "Postmortems: drafting one only after resolution, and publishing it by the "
-            "Incident Manager.",
+        enforced=(
+            "`write_postmortem`, `draft_postmortem` and `publish_postmortem` refuse an incident "
+            'that is not resolved (HTTP 409, `rule: "R12"`); the console shows no "Write '
+            'postmortem" before the resolution.',
+            "Only incident managers and administrators write and publish it (HTTP 403, "
+            '`rule: "R12"`); each incident has one postmortem, published once, and publishing '
+            "records a `postmortem.published` event that puts it on the public incident page.",
+            "The editor shows a readability score and flags jargon from an editable list "
+            "(`STATUSDESK_JARGON`), as advice that never blocks.",
         ),
     ),
     Rule(
         13,
         "Postmortem sections",
         "A postmortem has exactly four sections: Impact, Cause, Solution and Conclusion.",
-        planned=("The four sections of the postmortem form, each required.",),
+        enforced=(
+            "A postmortem has the fields `impact`, `cause`, `solution` and `conclusion` "
+            "(Markdown, rendered sanitised); a draft may leave some empty, publishing needs "
+            'all four (HTTP 422, `rule: "R13"`, naming each empty section).',
+        ),
     ),
     Rule(
         14,
@@ -309,8 +319,12 @@ RULES: tuple[Rule, ...] = (
             "`STATUSDESK_DISPLAY_TZ` says otherwise, written `yy-mm-dd hh:mm`.",
             "The parts the Impact section reads are recorded from the start: the detection "
             "record (R3), the issue (R4) and the time of every step.",
+            "`draft_postmortem` drafts the Impact section from the Event log and the "
+            "incident's fields: users affected, a timeline table (`yy-mm-dd hh:mm` in the "
+            "display zone) from the causing merge request through the report, the "
+            "publication, every update and the resolution, the detection, TTD, TTF, TTR, the "
+            "reporter and medium, and the issue. The manager edits it afterwards.",
         ),
-        planned=("The Impact section itself, drafted from the incident's recorded history.",),
     ),
     Rule(
         15,
@@ -323,10 +337,10 @@ RULES: tuple[Rule, ...] = (
         enforced=(
             "The report time (R3) and the resolution time (R11) are recorded; a manager may "
             "back-fill them for a past incident, never in the future and never out of order.",
-        ),
-        planned=(
-            "Recording when the failure reached production (the causing merge request) and "
-            "computing TTD, TTF and TTR.",
+            "The manager enters `cause_merged_at`, when the causing merge request was merged "
+            "(statusdesk cannot ask the forge); it must carry a time zone and come before the "
+            'report (HTTP 422, `rule: "R15"`). TTD, TTF and TTR are computed from it, the '
+            "report and the resolution; without it only TTF is known and the draft says so.",
         ),
     ),
     Rule(
@@ -340,8 +354,10 @@ RULES: tuple[Rule, ...] = (
             "the process is silent it goes on in months of 30 days beyond one month, writes a "
             "value that would round up to the next unit's threshold in that unit (never "
             "'60 minutes'), and uses the singular for exactly one ('1 hour').",
+            "The drafted Impact writes 'Time to detect was …', 'Time to fix was …' and "
+            "'Time to recover was …' with it; values are rounded half up on their decimal "
+            "value (4.25 hours is '4.3 hours').",
         ),
-        planned=("The TTD, TTF and TTR sentences of the postmortem (R14, R15).",),
     ),
     Rule(
         17,
@@ -351,9 +367,11 @@ RULES: tuple[Rule, ...] = (
         "section links that merge request, never the commit. The Solution section explains "
         "how the incident was remediated and, when code changed, links the merge request that "
         "fixed it.",
-        planned=(
-            "The Cause and Solution sections, with a check that their links are merge (or pull) "
-            "request addresses and not commit addresses.",
+        enforced=(
+            "`cause_merge_request_url` and `fix_merge_request_url` accept a GitLab "
+            "`…/-/merge_requests/N` or GitHub `…/pull/N` address; a commit address is refused "
+            'saying to link the merge request instead (HTTP 422, `rule: "R17"`).',
+            "The Cause carries a structured 5 Whys: up to five why/because pairs.",
         ),
     ),
     Rule(
@@ -362,7 +380,7 @@ RULES: tuple[Rule, ...] = (
         "The Conclusion records the lessons learned: which parts of the architecture let the "
         "problem reach production, what the developer did to remediate the root cause, and one "
         "taxonomy term or a taxonomy tree (R19).",
-        planned=("The Conclusion section, requiring a taxonomy term or tree.",),
+        enforced=('Publishing needs a taxonomy term or tree (HTTP 422, `rule: "R18"`).',),
     ),
     Rule(
         19,
@@ -376,9 +394,11 @@ RULES: tuple[Rule, ...] = (
         "`PRINCIPAL < PRIMARY < SECONDARY < …`, read as 'the failure occurred due to … which "
         "was caused by … which was in turn caused by …', for example "
         "`DATA_QUALITY < FAILED_MIGRATION`.",
-        planned=(
-            "The fifteen terms with their definitions, editable by administrators, and a check "
-            "that every part of a tree is a known term.",
+        enforced=(
+            "The fifteen terms are seeded with the document's definitions; administrators add "
+            "terms and retire them (a retired term stays valid in the postmortems that use it).",
+            "A taxonomy is parsed as `TERM < TERM < …`: every part a known term, no repeats, no "
+            'empty part (HTTP 422, `rule: "R19"`, naming each problem).',
         ),
     ),
     Rule(

@@ -8,6 +8,7 @@ threshold is written in the next unit; singular for exactly 1.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -44,8 +45,11 @@ def format_timeline(value: datetime) -> str:
     return to_display(value).strftime("%y-%m-%d %H:%M")
 
 
-def _one_decimal(value: float) -> str:
-    rounded = round(value + 1e-9, 1)
+def _one_decimal(seconds: float, size: float) -> str:
+    """At most one decimal, rounded half up on the decimal value (4.25 -> '4.3'), not on the
+    binary float (where round(4.25, 1) is 4.2)."""
+    value = Decimal(repr(seconds)) / Decimal(int(size))
+    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     text = f"{rounded:.1f}"
     return text[:-2] if text.endswith(".0") else text
 
@@ -56,7 +60,7 @@ def describe_duration(span: timedelta | float) -> str:
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     for name, size, next_at in _UNITS:
-        amount = _one_decimal(seconds / size)
+        amount = _one_decimal(seconds, size)
         if float(amount) * size < next_at:
             return f"{amount} {name}" if amount == "1" else f"{amount} {name}s"
     raise AssertionError("unreachable: the last unit has no upper bound")

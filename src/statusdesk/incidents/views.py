@@ -133,6 +133,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "sees_incidents": sees_incidents,
         "can_report": user.has_perm(REPORT_PROBLEM),
     }
+    from statusdesk.postmortems.queries import dashboard_actions
+
+    context["follow_up"] = dashboard_actions(user)
     return render(request, "incidents/dashboard.html", context)
 
 
@@ -337,6 +340,7 @@ def _render_incident(
     updates = queries.latest_updates(incident, updates_shown)
     timeline = incident_timeline(incident, latest=timeline_shown)
     from statusdesk.notifications.services import counts_by_update
+    from statusdesk.postmortems.services import can_write_postmortem, postmortem_of
 
     context = {
         "incident": incident,
@@ -358,6 +362,9 @@ def _render_incident(
         "can_manage": bool(allowed),
         "problem": problem,
         "resolution_max_lines": RESOLUTION_MAX_LINES,
+        # R12: "Write postmortem" once the incident is resolved, for the Incident Manager.
+        "can_write_postmortem": can_write_postmortem(user, incident),
+        "postmortem": postmortem_of(incident) if incident.is_resolved else None,
     }
     return _finish(
         request, render(request, "incidents/incident_detail.html", context, status=status)

@@ -144,6 +144,14 @@ def build_event_message(event: Event) -> EventMessage:
         "unsubscribe_url": UNSUBSCRIBE,
         "base_url": settings.STATUSDESK_PUBLIC_URL,
     }
+    if event.kind == "postmortem.published":
+        # The postmortems app notifies with notify_on(): the news is the report itself.
+        status_label = "Postmortem"
+        message = (
+            f"The postmortem of this incident is published: what happened, why, and what "
+            f"was done. Read it at {incident_url}"
+        )
+        context.update(status=status_label, message=message)
     subject = f"[{status_label}] {incident.title} — {page}"
     lines = [message]
     if show_workaround:

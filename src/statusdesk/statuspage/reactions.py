@@ -5,6 +5,7 @@ from __future__ import annotations
 from statusdesk.core.models import Event
 from statusdesk.core.reactions import reaction
 from statusdesk.incidents.events import ComponentEvent, IncidentEvent
+from statusdesk.postmortems.events import PostmortemEvent
 from statusdesk.statuspage.snapshot import rebuild_snapshot
 
 # Every kind that changes what the public sees. `component.status_changed` is not listed: it is
@@ -17,6 +18,8 @@ PUBLIC_KINDS = [
     ComponentEvent.ADDED,
     ComponentEvent.CHANGED,
     ComponentEvent.REMOVED,
+    # The public incident page and the Incidents Page show the published postmortem (R20).
+    PostmortemEvent.PUBLISHED,
 ]
 
 

@@ -38,7 +38,8 @@ the display zone's offset (`2026-11-28T09:51:10.123-05:00`), ids are strings.
 - `details: dict[str, IncidentDetails]` — by incident id, for every incident in the three lists
   above: what the HTML shows besides Statuspage's fields: `message` (the publication's message),
   `workaround`, `workaround_url` (the documentation link), `severity` (R5's value),
-  `severity_label`, `path` (`/incidents/<id>`).
+  `severity_label`, `path` (`/incidents/<id>`), `postmortem` (the published postmortem as
+  statusdesk.postmortems.queries.public_postmortems shapes it, or None).
 - `feed_entries: list[FeedEntry]` — the 50 latest public updates, newest first (`id, incident_id,
   incident_name, status, status_label, body, at (datetime), path`).
 - `documents: dict[str, bytes]` — the JSON bytes of every `/api/v2/` path, ready to send.
@@ -155,6 +156,9 @@ class IncidentDetails:
     severity: str
     severity_label: str
     path: str
+    # The published postmortem (R12–R20), plain data: statusdesk.postmortems.queries
+    # .public_postmortems; None until it is published.
+    postmortem: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,9 @@ class _Builder:
         )
         for incident_id, component_id in rows.values_list("incident_id", "component_id"):
             affected[incident_id].append(component_id)
+        from statusdesk.postmortems.queries import public_postmortems
+
+        postmortems = public_postmortems(ids)
         objects = {}
         details = {}
         for incident in incidents:
@@ -330,6 +337,7 @@ class _Builder:
                 severity=incident.severity,
                 severity_label=_label(Severity, incident.severity),
                 path=incident_path(incident.pk),
+                postmortem=postmortems.get(incident.pk),
             )
         return objects, details
 
@@ -477,7 +485,18 @@ def build_snapshot(
     }
     documents = _documents(content)
     feed = builder.feed()
-    version = _version(content, component_details, _shown_uptime(uptime), details, feed)
+    from statusdesk.postmortems.queries import published_count_mark
+
+    # Postmortems of incidents beyond the lists are read when their page is asked for: the mark
+    # changes the version (and so the cached pages) whenever one is published.
+    version = _version(
+        content,
+        component_details,
+        _shown_uptime(uptime),
+        details,
+        feed,
+        published_count_mark(),
+    )
     built_at = now
     if previous is not None and previous.version == version:
         last_modified = previous.last_modified

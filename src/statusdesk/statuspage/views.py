@@ -141,7 +141,7 @@ def incident_history(request: HttpRequest) -> HttpResponse:
 @require_safe
 def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     """One published incident: its updates (newest first), affected components, workaround and,
-    once the postmortems exist (R12–R19), its published postmortem. Never published, or no such
+    its published postmortem (R12–R20). Never published, or no such
     incident: 404 (the public cannot tell the two apart)."""
     snapshot = current_snapshot()
     recent = snapshot_incident(snapshot, pk)
@@ -151,12 +151,16 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
 
     def context(snapshot: Snapshot) -> dict[str, Any]:
         found = snapshot_incident(snapshot, pk)
-        incident = (
-            incident_from_snapshot(found, snapshot.details.get(str(pk)))
-            if found is not None
-            else _older(pk)
-        )
-        return {"nav": "incidents", "incident": incident}
+        if found is not None:
+            details = snapshot.details.get(str(pk))
+        else:
+            older = published_incident(pk)
+            if older is None:  # unpublished meanwhile: impossible today, a 404 all the same
+                raise Http404("no such incident")
+            found, details = older
+        incident = incident_from_snapshot(found, details)
+        postmortem = details.postmortem if details is not None else None
+        return {"nav": "incidents", "incident": incident, "postmortem": postmortem}
 
     return _page(request, path, path, "statuspage/incident_page.html", context)
 
@@ -176,15 +180,6 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     )
     patch_vary_headers(response, LANGUAGE_VARY)
     return response
-
-
-def _older(pk: int) -> Any:
-    """An incident older than the snapshot's lists, in the same shape, from its published row."""
-    found = published_incident(pk)
-    if found is None:  # unpublished meanwhile: impossible today, a 404 all the same
-        raise Http404("no such incident")
-    data, details = found
-    return incident_from_snapshot(data, details)
 
 
 # --- the data: Statuspage's API v2, feeds, badge ---------------------------------------------
