@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "statusdesk.incidents",
     "statusdesk.notifications",
     "statusdesk.statuspage",
+    "statusdesk.desk",
 ]
 
 MIDDLEWARE = [

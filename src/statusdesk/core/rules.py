@@ -96,8 +96,6 @@ RULES: tuple[Rule, ...] = (
         planned=(
             "The end of the manager's duty at the postmortem's publication comes with "
             "postmortems (R12).",
-            "The Incident Desk as a group of people comes with the desk (R7 to R9); today the "
-            "Desk member role only lets its holders read every report and incident.",
         ),
     ),
     Rule(
@@ -201,10 +199,14 @@ RULES: tuple[Rule, ...] = (
         "Incident Desk size",
         "The Incident Desk is an internal chat group of at least four people who know the "
         "business well. Its purpose is to support the developer who resolves an incident.",
-        planned=(
-            "The desk, its members, and a refusal to leave it with fewer than four. Today the "
-            "Desk member role exists (`make run` seeds four desk members), but nothing checks "
-            "the size of the desk.",
+        enforced=(
+            "Membership is its own record: standing (an administrator adds and removes them in "
+            "the admin, saying why) or temporary (the assigned developer, R8), with when and why; "
+            "each joining and leaving is an event.",
+            'Removing a standing member is refused (HTTP 409 with `rule: "R7"`, an error in '
+            "the admin) when it would leave the desk with fewer than four standing members; "
+            "only administrators change the desk (403 otherwise).",
+            "`statusdesk seed-demo` makes its four desk members the standing members.",
         ),
     ),
     Rule(
@@ -215,10 +217,15 @@ RULES: tuple[Rule, ...] = (
         "address and the incident's address. That post starts the incident's discussion "
         "thread. From then on the developer gives the incident all their working time and "
         "promptly reports mitigations, solutions, obstacles and any other news in it.",
-        planned=(
-            "Adding the developer to the desk and writing the kickoff post in the incident's "
-            "thread once the assignment is saved. Today the assignment is recorded in the "
-            "incident's history and shown on its page, and nothing is posted.",
+        enforced=(
+            "Once the assignment is committed, the developer joins the desk as a temporary member "
+            "(a standing member stays standing) and the kickoff post starts the incident's "
+            "thread: the issue's description, the accountable developer, the Incident Manager, "
+            "the issue's address and the incident's address (absolute, from "
+            "`STATUSDESK_PUBLIC_URL`).",
+            "Reassigning writes a handover post and swaps the temporary member.",
+            "Only desk members, the incident's manager and its assigned developer read and write "
+            "the thread; for anyone else the thread does not exist (404).",
         ),
     ),
     Rule(
@@ -226,9 +233,11 @@ RULES: tuple[Rule, ...] = (
         "Desk release",
         "When the incident is resolved, the Incident Manager removes the developer from the "
         "Incident Desk.",
-        planned=(
-            "Removing the developer from the desk when the incident is resolved, unless they "
-            "are one of its standing members.",
+        enforced=(
+            "Once the resolution is committed, the thread gets the resolution and a closing "
+            "post, the developer leaves the desk (unless they are one of its standing members), "
+            "and the thread stays readable but read-only (posting answers 409 with "
+            '`rule: "R9"`).',
         ),
     ),
     Rule(

@@ -1,0 +1,500 @@
+"""The Incident Desk's rules, once (R7, R8, R9): who is on the desk, who may read and write an
+incident's thread, the kickoff, handover, system and closing posts.
+
+Views, the API and the websocket consumer call these and nothing else. The posts that follow the
+incident's steps (kickoff, handover, publication, update, resolution, closing) are written by the
+desk's reactions to the incidents' events (reactions.py), after the step committed: `incidents`
+knows nothing of the desk.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from statusdesk.accounts.models import User
+from statusdesk.accounts.roles import Role
+from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems
+from statusdesk.core.events import record
+from statusdesk.desk import text as desk_text
+from statusdesk.desk.events import DeskEvent
+from statusdesk.desk.models import (
+    MESSAGE_MAX,
+    WHY_MAX,
+    Membership,
+    MembershipKind,
+    Message,
+    MessageKind,
+    Thread,
+)
+from statusdesk.incidents.models import Incident, IncidentStatus
+
+# R7: the desk never has fewer standing members than this.
+MINIMUM_STANDING_MEMBERS = 4
+
+__all__ = [
+    "MINIMUM_STANDING_MEMBERS",
+    "add_standing_member",
+    "can_read_thread",
+    "members",
+    "post_message",
+    "remove_standing_member",
+    "thread_messages",
+]
+
+
+# --- membership (R7) ------------------------------------------------------------------------
+
+
+def _require_administrator(actor: User) -> None:
+    if not actor.is_active or not (
+        actor.is_superuser or actor.groups.filter(name=Role.ADMINISTRATOR.value).exists()
+    ):
+        raise NotAllowed("only administrators manage the Incident Desk's members", rule="R7")
+
+
+def _why(problems: Problems, why: str | None) -> str:
+    text = (why or "").strip()
+    if not text:
+        problems.add("why", "why is required: say why this person joins or leaves the desk")
+    elif len(text) > WHY_MAX:
+        problems.add("why", f"why must be at most {WHY_MAX} characters")
+    return text
+
+
+def standing_members() -> QuerySet[Membership]:
+    return Membership.objects.filter(kind=MembershipKind.STANDING)
+
+
+def members() -> QuerySet[Membership]:
+    """Everyone on the desk now: standing members first, then the temporary ones."""
+    return Membership.objects.select_related("user", "incident").order_by("kind", "since", "id")
+
+
+def is_member(user: User) -> bool:
+    return user.is_active and Membership.objects.filter(user=user).exists()
+
+
+def _user(value: User | str | int, field: str = "user") -> User:
+    if isinstance(value, User):
+        return value
+    found = (
+        User.objects.filter(pk=value).first()
+        if isinstance(value, int)
+        else User.objects.filter(email=(value or "").strip().lower()).first()
+    )
+    if found is None:
+        raise NotFound(f"{value!r} is not a user of statusdesk", field=field)
+    return found
+
+
+@transaction.atomic
+def add_standing_member(
+    *, actor: User, user: User | str | int, why: str, at: datetime | None = None
+) -> Membership:
+    """R7: an administrator adds a standing member (an active user, once)."""
+    _require_administrator(actor)
+    person = _user(user)
+    problems = Problems()
+    reason = _why(problems, why)
+    if not person.is_active:
+        problems.add("user", f"{person.email} is not an active user", "R7")
+    problems.raise_if_any()
+    # Serialise membership changes: the count below must not change under us.
+    list(Membership.objects.select_for_update().filter(kind=MembershipKind.STANDING))
+    if standing_members().filter(user=person).exists():
+        raise IllegalTransition(f"{person.email} is already a standing member", field="user")
+    since = at or timezone.now()
+    membership = Membership.objects.create(
+        user=person, kind=MembershipKind.STANDING, since=since, why=reason
+    )
+    record(
+        DeskEvent.JOINED,
+        subject="desk",
+        also=[person],
+        at=since,
+        actor=actor,
+        user_id=person.pk,
+        membership=MembershipKind.STANDING.value,
+        why=reason,
+        incident_id=None,
+    )
+    return membership
+
+
+def removal_problem(person: User) -> str | None:
+    """R7: why removing `person` from the standing members is refused, or None."""
+    standing = standing_members()
+    if not standing.filter(user=person).exists():
+        return f"{person.email} is not a standing member of the Incident Desk"
+    left = standing.exclude(user=person).count()
+    if left < MINIMUM_STANDING_MEMBERS:
+        return (
+            f"the Incident Desk must keep at least {MINIMUM_STANDING_MEMBERS} standing members; "
+            f"removing {person.email} would leave {left}. Add another standing member first."
+        )
+    return None
+
+
+@transaction.atomic
+def remove_standing_member(
+    *, actor: User, user: User | str | int, why: str, at: datetime | None = None
+) -> None:
+    """R7: an administrator removes a standing member, never below four."""
+    _require_administrator(actor)
+    person = _user(user)
+    problems = Problems()
+    reason = _why(problems, why)
+    problems.raise_if_any()
+    list(Membership.objects.select_for_update().filter(kind=MembershipKind.STANDING))
+    membership = standing_members().filter(user=person).first()
+    if membership is None:
+        raise NotFound(
+            f"{person.email} is not a standing member of the Incident Desk", field="user"
+        )
+    problem = removal_problem(person)
+    if problem:
+        raise IllegalTransition(problem, field="user", rule="R7")
+    membership.delete()
+    record(
+        DeskEvent.LEFT,
+        subject="desk",
+        also=[person],
+        at=at or timezone.now(),
+        actor=actor,
+        user_id=person.pk,
+        membership=MembershipKind.STANDING.value,
+        why=reason,
+        incident_id=None,
+    )
+
+
+def deactivation_problem(person: User) -> str | None:
+    """R7: deactivating a standing member takes them off the desk; refused below four."""
+    if not standing_members().filter(user=person).exists():
+        return None
+    left = standing_members().exclude(user=person).filter(user__is_active=True).count()
+    if left < MINIMUM_STANDING_MEMBERS:
+        return (
+            f"{person.email} is one of the Incident Desk's standing members, which must stay at "
+            f"least {MINIMUM_STANDING_MEMBERS}; add another standing member before deactivating "
+            "them."
+        )
+    return None
+
+
+def ensure_standing_members(users: list[User], *, why: str) -> int:
+    """Make `users` standing members (seeding, no actor); returns how many joined."""
+    joined = 0
+    for person in users:
+        with transaction.atomic():
+            if standing_members().filter(user=person).exists():
+                continue
+            now = timezone.now()
+            Membership.objects.create(user=person, kind=MembershipKind.STANDING, since=now, why=why)
+            record(
+                DeskEvent.JOINED,
+                subject="desk",
+                also=[person],
+                at=now,
+                actor=None,
+                user_id=person.pk,
+                membership=MembershipKind.STANDING.value,
+                why=why,
+                incident_id=None,
+            )
+            joined += 1
+    return joined
+
+
+# --- the thread's readers (members, the manager, the assigned developer) -----------------------
+
+
+def can_read_thread(user: Any, incident: Incident) -> bool:
+    """Desk members, the incident's manager and its assigned developer; nobody else."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.pk in (incident.manager_id, incident.developer_id):
+        return True
+    return Membership.objects.filter(user_id=user.pk).exists()
+
+
+def readable_incidents(user: User) -> QuerySet[Incident]:
+    """The incidents whose threads `user` may read."""
+    if not user.is_active:
+        return Incident.objects.none()
+    if Membership.objects.filter(user=user).exists():
+        return Incident.objects.all()
+    return Incident.objects.filter(Q(manager=user) | Q(developer=user))
+
+
+def _thread_for(actor: User, incident: Incident | int) -> Thread | None:
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    found = Incident.objects.filter(pk=pk).first()
+    # An incident one may not read is "not found" either way: its existence is not leaked.
+    if found is None or not can_read_thread(actor, found):
+        raise NotFound(f"incident {pk} does not exist or its desk thread is not yours to read")
+    return Thread.objects.filter(incident=found).first()
+
+
+def thread_messages(
+    *, actor: User, incident: Incident | int, since: int | None = None, limit: int = 50
+) -> tuple[Thread | None, list[Message]]:
+    """The thread and its messages after message id `since` (oldest first), or the latest
+    `limit` when no `since` is given."""
+    thread = _thread_for(actor, incident)
+    if thread is None:
+        return None, []
+    found = Message.objects.filter(thread=thread).select_related("author")
+    if since is not None:
+        return thread, list(found.filter(pk__gt=since).order_by("id")[:limit])
+    latest = list(found.order_by("-id")[:limit])
+    latest.reverse()
+    return thread, latest
+
+
+def _mentions(thread: Thread, text: str) -> list[int]:
+    handles = desk_text.mentioned_handles(text)
+    if not handles:
+        return []
+    incident = thread.incident
+    people = User.objects.filter(is_active=True).filter(
+        Q(pk__in=Membership.objects.values("user_id"))
+        | Q(pk__in=[incident.manager_id, incident.developer_id])
+    )
+    ids = []
+    for person in people:
+        email = person.email.lower()
+        if email in handles or email.split("@")[0] in handles:
+            ids.append(person.pk)
+    return ids
+
+
+@transaction.atomic
+def post_message(*, actor: User, incident: Incident | int, text: str) -> Message:
+    """A reader writes in the incident's thread (Markdown, sanitised), while it is open."""
+    thread = _thread_for(actor, incident)
+    problems = Problems()
+    body = (text or "").strip()
+    if not body:
+        problems.add("text", "text is required")
+    elif len(body) > MESSAGE_MAX:
+        problems.add("text", f"text must be at most {MESSAGE_MAX} characters")
+    problems.raise_if_any()
+    if thread is None:
+        raise IllegalTransition(
+            "this incident has no desk thread yet: it starts with the kickoff, when a developer "
+            "is assigned",
+            field="incident",
+            rule="R8",
+        )
+    thread = Thread.objects.select_for_update().get(pk=thread.pk)
+    if thread.read_only:
+        raise IllegalTransition(
+            "the incident is resolved: its desk thread is read-only", field="incident", rule="R9"
+        )
+    now = timezone.now()
+    message = Message.objects.create(
+        thread=thread,
+        kind=MessageKind.MEMBER,
+        author=actor,
+        text=body,
+        html=desk_text.render(body),
+        posted_at=now,
+    )
+    record(
+        DeskEvent.POSTED,
+        subject=thread.incident,
+        also=["desk"],
+        at=now,
+        actor=actor,
+        message_id=message.pk,
+        message_kind=MessageKind.MEMBER.value,
+        mentioned_ids=_mentions(thread, body),
+    )
+    return message
+
+
+# --- the posts statusdesk writes (reactions to the incidents' events) --------------------------
+
+
+def absolute(path: str) -> str:
+    return f"{settings.STATUSDESK_PUBLIC_URL}{path}"
+
+
+def incident_link(incident: Incident) -> str:
+    return absolute(reverse("incident_detail", args=[incident.pk]))
+
+
+def issue_link(incident: Incident) -> str:
+    return incident.issue.url or f"{incident_link(incident)}#issue"
+
+
+def _system_post(
+    thread: Thread, kind: MessageKind, body: str, *, at: datetime, event_id: int | None
+) -> Message | None:
+    """Write one post of statusdesk's (once per event and kind)."""
+    if event_id is not None and Message.objects.filter(event_id=event_id, kind=kind).exists():
+        return None
+    message = Message.objects.create(
+        thread=thread,
+        kind=kind,
+        author=None,
+        text=body,
+        html=desk_text.render(body),
+        posted_at=at,
+        event_id=event_id,
+    )
+    record(
+        DeskEvent.POSTED,
+        subject=thread.incident,
+        also=["desk"],
+        at=at,
+        actor=None,
+        message_id=message.pk,
+        message_kind=kind.value,
+        mentioned_ids=[],
+    )
+    return message
+
+
+def _join_temporary(person: User, incident: Incident, *, at: datetime, why: str) -> None:
+    if standing_members().filter(user=person).exists():
+        return  # a standing member is on the desk already
+    _, created = Membership.objects.get_or_create(
+        user=person,
+        incident=incident,
+        kind=MembershipKind.TEMPORARY,
+        defaults={"since": at, "why": why},
+    )
+    if created:
+        record(
+            DeskEvent.JOINED,
+            subject="desk",
+            also=[person, incident],
+            at=at,
+            actor=None,
+            user_id=person.pk,
+            membership=MembershipKind.TEMPORARY.value,
+            why=why,
+            incident_id=incident.pk,
+        )
+
+
+def _leave_temporary(person_id: int, incident: Incident, *, at: datetime, why: str) -> None:
+    found = Membership.objects.filter(
+        user_id=person_id, incident=incident, kind=MembershipKind.TEMPORARY
+    ).first()
+    if found is None:
+        return
+    found.delete()
+    record(
+        DeskEvent.LEFT,
+        subject="desk",
+        also=[f"user:{person_id}", incident],
+        at=at,
+        actor=None,
+        user_id=person_id,
+        membership=MembershipKind.TEMPORARY.value,
+        why=why,
+        incident_id=incident.pk,
+    )
+
+
+def _name(user: User | None) -> str:
+    if user is None:
+        return "nobody"
+    full = (user.full_name or "").strip()
+    return f"{full} ({user.email})" if full else user.email
+
+
+def kickoff(
+    incident: Incident, *, developer_id: int, previous_id: int | None, at: datetime, event_id: int
+) -> None:
+    """R8: the assigned developer joins the desk and the kickoff post starts the thread; a
+    reassignment writes a handover post and swaps the temporary member."""
+    developer = User.objects.get(pk=developer_id)
+    thread, _ = Thread.objects.get_or_create(incident=incident, defaults={"started_at": at})
+    if thread.read_only:
+        return
+    why = f"assigned developer of INC-{incident.pk}"
+    _join_temporary(developer, incident, at=at, why=why)
+    if previous_id is not None and previous_id != developer_id:
+        _leave_temporary(
+            previous_id, incident, at=at, why=f"handed INC-{incident.pk} over to {developer.email}"
+        )
+        previous = User.objects.filter(pk=previous_id).first()
+        body = (
+            f"**Handover.** {_name(developer)} is now the accountable developer of "
+            f"INC-{incident.pk}, taking over from {_name(previous)}.\n\n"
+            f"- Issue: {issue_link(incident)}\n- Incident: {incident_link(incident)}"
+        )
+        _system_post(thread, MessageKind.HANDOVER, body, at=at, event_id=event_id)
+        return
+    issue = incident.issue
+    body = (
+        f"**Kickoff: INC-{incident.pk} {issue.title}**\n\n"
+        f"{issue.description}\n\n"
+        f"- Accountable developer: {_name(developer)}\n"
+        f"- Incident Manager: {_name(incident.manager)}\n"
+        f"- Issue: {issue_link(incident)}\n"
+        f"- Incident: {incident_link(incident)}"
+    )
+    _system_post(thread, MessageKind.KICKOFF, body, at=at, event_id=event_id)
+
+
+def step_post(
+    incident: Incident, kind: MessageKind, body: str, *, at: datetime, event_id: int
+) -> None:
+    """A post recording a step of the incident (publication, update) in its thread."""
+    thread, _ = Thread.objects.get_or_create(incident=incident, defaults={"started_at": at})
+    if thread.read_only:
+        return
+    _system_post(thread, kind, body, at=at, event_id=event_id)
+
+
+def release(incident: Incident, *, at: datetime, event_id: int, resolution: str) -> None:
+    """R9: resolving removes the temporary member, writes the closing post and makes the thread
+    read-only (it stays readable)."""
+    thread, _ = Thread.objects.get_or_create(incident=incident, defaults={"started_at": at})
+    if thread.read_only:
+        return
+    _system_post(
+        thread,
+        MessageKind.RESOLUTION,
+        f"**Resolved.** {resolution}",
+        at=at,
+        event_id=event_id,
+    )
+    released = [
+        m.user_id
+        for m in Membership.objects.filter(incident=incident, kind=MembershipKind.TEMPORARY)
+    ]
+    for user_id in released:
+        _leave_temporary(user_id, incident, at=at, why=f"INC-{incident.pk} is resolved")
+    who = ", ".join(_name(u) for u in User.objects.filter(pk__in=released)) or "nobody"
+    _system_post(
+        thread,
+        MessageKind.CLOSING,
+        f"**Closing.** INC-{incident.pk} is resolved; the thread is now read-only. "
+        f"Released from the desk: {who}.",
+        at=at,
+        event_id=event_id,
+    )
+    thread.closed_at = at
+    thread.save(update_fields=["closed_at"])
+    record(DeskEvent.THREAD_CLOSED, subject=incident, at=at, actor=None, thread_id=thread.pk)
+
+
+def open_incidents() -> QuerySet[Incident]:
+    return (
+        Incident.objects.exclude(status=IncidentStatus.RESOLVED)
+        .select_related("developer", "manager", "issue", "thread")
+        .order_by("-confirmed_at", "-id")
+    )
