@@ -35,6 +35,7 @@ from statusdesk.accounts.api import router as accounts_router
 from statusdesk.core import inputs
 from statusdesk.core.errors import ProcessError
 from statusdesk.core.schemas import SERVER_FAULT, error_body
+from statusdesk.desk.api import router as desk_router
 from statusdesk.incidents.api import router as incidents_router
 from statusdesk.notifications.api import router as notifications_router
 
@@ -119,6 +120,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", incidents_router)
 api.add_router("/", notifications_router)
+api.add_router("/", desk_router)
 
 
 def error_response(

@@ -30,6 +30,7 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("manage/", include("statusdesk.accounts.urls")),
     path("manage/", include("statusdesk.incidents.urls")),
+    path("manage/", include("statusdesk.desk.urls")),
     # The console's old addresses, always with their trailing slash; the public pages have none.
     re_path(
         r"^(?P<old>(?:reports/.*|incidents/|incidents/\d+/.*|login/|logout/))$", moved_to_manage

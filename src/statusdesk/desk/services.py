@@ -77,6 +77,13 @@ def members() -> QuerySet[Membership]:
     return Membership.objects.select_related("user", "incident").order_by("kind", "since", "id")
 
 
+def may_see_members(user: User) -> bool:
+    """Desk members, incident managers and administrators see who is on the desk."""
+    from statusdesk.accounts.roles import MANAGE_INCIDENTS
+
+    return user.is_active and (is_member(user) or user.has_perm(MANAGE_INCIDENTS))
+
+
 def is_member(user: User) -> bool:
     return user.is_active and Membership.objects.filter(user=user).exists()
 
