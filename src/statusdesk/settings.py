@@ -324,6 +324,20 @@ LOGGING = {
     "loggers": {"huey": {"propagate": False}, "axes": {"level": "WARNING"}},
 }
 
+# --- the Incident Desk's live threads (Django Channels) ------------------------------------------
+
+# In memory by default (one process); Redis when REDIS_URL is set, so every web process and the
+# worker reach every open browser. A lost nudge costs latency only (desk/live.py).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "statusdesk:channels:"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 # --- notifications (statusdesk.notifications) ---------------------------------------------------
 
 # Links in e-mails and webhooks (incident pages, confirm, preferences, unsubscribe) start with

@@ -22,6 +22,7 @@ from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import Role
 from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems
 from statusdesk.core.events import record
+from statusdesk.desk import live
 from statusdesk.desk import text as desk_text
 from statusdesk.desk.events import DeskEvent
 from statusdesk.desk.models import (
@@ -325,6 +326,7 @@ def post_message(*, actor: User, incident: Incident | int, text: str) -> Message
         message_kind=MessageKind.MEMBER.value,
         mentioned_ids=_mentions(thread, body),
     )
+    live.announce(thread.incident_id)
     return message
 
 
@@ -368,6 +370,7 @@ def _system_post(
         message_kind=kind.value,
         mentioned_ids=[],
     )
+    live.announce(thread.incident_id)
     return message
 
 

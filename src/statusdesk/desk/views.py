@@ -47,10 +47,14 @@ def thread_page(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.post_message(actor=user, incident=pk, text=request.POST.get("text", ""))
         except RuleViolation as exc:
+            if request.headers.get("HX-Request"):
+                return render(request, "desk/_problem.html", {"problem": exc}, status=422)
             problem, status = exc, 422
         else:
-            if not request.headers.get("HX-Request"):
-                return redirect("desk_thread", pk=pk)
+            if request.headers.get("HX-Request"):
+                # The message reaches this page live (or through the poller); clear the problem.
+                return HttpResponse("")
+            return redirect("desk_thread", pk=pk)
     thread, messages = services.thread_messages(actor=user, incident=pk, limit=200)
     incident = Incident.objects.select_related("developer", "manager", "issue").get(pk=pk)
     context = {
