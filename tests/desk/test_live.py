@@ -4,10 +4,12 @@ reconnect with `since` that brings what was missed. Also with the Redis channel 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.test import Client
 
@@ -22,6 +24,13 @@ from tests.factories import a_desk_of, an_assigned_incident
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WAIT = 10  # seconds: the deadline for each expected frame
+
+
+def _run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run an async test body on a loop of its own thread (Playwright's sync API may hold this
+    thread's loop when the browser tests ran first)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, test()).result()
 
 
 def _cookie(user: User) -> list[tuple[bytes, bytes]]:
@@ -74,7 +83,7 @@ def _live_exchange(scene: dict[str, Any]) -> None:
         assert await again.receive_nothing(timeout=0.3)
         await again.disconnect()
 
-    async_to_sync(run)()
+    _run(run)
 
 
 async def _post(user: User, incident_id: int, text: str) -> Message:
@@ -130,7 +139,7 @@ def test_outsiders_and_anonymous_visitors_are_refused(scene) -> None:
         connected, _ = await foreign.connect(timeout=WAIT)
         assert not connected
 
-    async_to_sync(run)()
+    _run(run)
 
 
 def test_a_bad_since_is_named(scene) -> None:
@@ -143,4 +152,4 @@ def test_a_bad_since_is_named(scene) -> None:
         assert error == {"type": "error", "message": "since must be a message id"}
         assert (await socket.receive_output(timeout=WAIT))["type"] == "websocket.close"
 
-    async_to_sync(run)()
+    _run(run)

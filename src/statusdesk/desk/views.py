@@ -60,7 +60,7 @@ def thread_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "incident": incident,
         "thread": thread,
-        "messages": messages,
+        "thread_messages": messages,
         "last_id": messages[-1].pk if messages else 0,
         "problem": problem,
         "text": request.POST.get("text", "") if problem else "",
@@ -76,7 +76,7 @@ def thread_messages(request: HttpRequest, pk: int) -> HttpResponse:
     _, messages = services.thread_messages(actor=_user(request), incident=pk, since=since)
     context = {
         "incident_id": pk,
-        "messages": messages,
+        "thread_messages": messages,
         "last_id": messages[-1].pk if messages else since,
         "oob": True,
     }
