@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "statusdesk.core.context_processors.statusdesk",
+                "statusdesk.desk.context_processors.reminders",
             ],
         },
     },

@@ -257,11 +257,15 @@ RULES: tuple[Rule, ...] = (
             "dashboard counts the incidents whose update is overdue.",
             "`post_update` posts an update (investigating, identified or monitoring) with a "
             "message and, when needed, new statuses for components.",
+            "Every minute the worker claims the due reminders with a compare-and-set on the "
+            "incident's `next_reminder_at`: exactly one reminder per missed interval, even with "
+            "two workers or after a restart. The reminder e-mails the Incident Manager, posts in "
+            "the desk thread and shows a banner in the console; after two missed intervals it "
+            "goes to the whole desk. Posting an update resets the clock.",
+            "The incident page shows the update cadence: the average and longest time between "
+            "its public updates.",
         ),
-        planned=(
-            "Sending the reminder to the Incident Manager when an update is due (a periodic "
-            "task of the background worker), and showing updates on the public status page.",
-        ),
+        planned=("Showing updates on the public status page.",),
     ),
     Rule(
         11,

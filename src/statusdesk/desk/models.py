@@ -114,3 +114,35 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in INC-{self.thread.incident_id}"
+
+
+class Reminder(models.Model):
+    """R10: one reminder to the Incident Manager for one missed update interval. The worker that
+    claims the incident's `next_reminder_at` (compare-and-set) writes it; its e-mail is sent once,
+    by whoever claims `mailed_at`."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="reminders")
+    # The reminder time that was claimed: one reminder per incident and time, whatever happens.
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField()
+    # How many update intervals have passed without a public update (2 or more: escalated).
+    missed = models.PositiveIntegerField()
+    escalated = models.BooleanField(default=False)
+    recipients = models.JSONField(default=list)  # user ids
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "due_at"], name="desk_one_reminder_per_due")
+        ]
+        indexes = [
+            models.Index(
+                fields=["sent_at"],
+                name="desk_reminder_unmailed",
+                condition=models.Q(mailed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder for INC-{self.incident_id} at {self.due_at:%Y-%m-%d %H:%M}"

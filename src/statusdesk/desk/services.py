@@ -9,10 +9,12 @@ knows nothing of the desk.
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -32,9 +34,12 @@ from statusdesk.desk.models import (
     MembershipKind,
     Message,
     MessageKind,
+    Reminder,
     Thread,
 )
 from statusdesk.incidents.models import Incident, IncidentStatus
+
+log = logging.getLogger(__name__)
 
 # R7: the desk never has fewer standing members than this.
 MINIMUM_STANDING_MEMBERS = 4
@@ -508,3 +513,168 @@ def open_incidents() -> QuerySet[Incident]:
         .select_related("developer", "manager", "issue", "thread")
         .order_by("-confirmed_at", "-id")
     )
+
+
+# --- the follow-up (R10) ----------------------------------------------------------------------
+
+# After this many missed intervals, the whole desk is reminded too.
+ESCALATE_AFTER_MISSED = 2
+
+
+def _missed(incident: Incident, now: datetime) -> int:
+    """How many update intervals have passed since the update was due (1 once it is due)."""
+    if incident.next_update_due_at is None:
+        return 0
+    interval = timedelta(minutes=incident.reminder_interval_minutes)
+    return int((now - incident.next_update_due_at) / interval) + 1
+
+
+def _next_reminder(incident: Incident, claimed: datetime, now: datetime) -> datetime:
+    """The first reminder time after `now` on the incident's interval grid (a worker that was down
+    for hours sends one reminder, not one per lost interval at once)."""
+    interval = timedelta(minutes=incident.reminder_interval_minutes)
+    steps = int((now - claimed) / interval) + 1
+    return claimed + steps * interval
+
+
+def due_reminders(now: datetime) -> QuerySet[Incident]:
+    return Incident.objects.filter(
+        reminders_enabled=True, next_reminder_at__isnull=False, next_reminder_at__lte=now
+    ).exclude(status__in=[IncidentStatus.RESOLVED, IncidentStatus.CONFIRMED])
+
+
+def claim_reminder(incident_id: int, now: datetime) -> Reminder | None:
+    """Claims, not locks: move the incident's `next_reminder_at` on with a compare-and-set; the
+    worker whose update changed the row writes the reminder, everyone else skips. The claim, the
+    reminder, its thread post and its event commit together."""
+    with transaction.atomic():
+        incident = (
+            Incident.objects.select_related("manager", "issue").filter(pk=incident_id).first()
+        )
+        if incident is None or incident.next_reminder_at is None:
+            return None
+        claimed = incident.next_reminder_at
+        if claimed > now or incident.is_resolved or not incident.reminders_enabled:
+            return None
+        new = _next_reminder(incident, claimed, now)
+        won = Incident.objects.filter(pk=incident_id, next_reminder_at=claimed).update(
+            next_reminder_at=new
+        )
+        if won != 1:
+            return None  # another worker claimed it, or an update reset the clock
+        missed = max(_missed(incident, now), 1)
+        escalated = missed >= ESCALATE_AFTER_MISSED
+        recipients = [incident.manager_id]
+        if escalated:
+            recipients += [
+                pk
+                for pk in Membership.objects.filter(user__is_active=True)
+                .values_list("user_id", flat=True)
+                .distinct()
+                if pk not in recipients
+            ]
+        reminder = Reminder.objects.create(
+            incident=incident,
+            due_at=claimed,
+            sent_at=now,
+            missed=missed,
+            escalated=escalated,
+            recipients=recipients,
+        )
+        thread, _ = Thread.objects.get_or_create(incident=incident, defaults={"started_at": now})
+        if not thread.read_only:
+            body = _reminder_text(incident, reminder)
+            _system_post(thread, MessageKind.REMINDER, body, at=now, event_id=None)
+        record(
+            DeskEvent.REMINDER_SENT,
+            subject=incident,
+            also=["desk"],
+            at=now,
+            actor=None,
+            reminder_id=reminder.pk,
+            due_at=claimed.isoformat(),
+            missed=missed,
+            escalated=escalated,
+            recipient_ids=recipients,
+        )
+    return reminder
+
+
+def _reminder_text(incident: Incident, reminder: Reminder) -> str:
+    interval = incident.reminder_interval_minutes
+    due = incident.next_update_due_at
+    since = f" (due since {due:%Y-%m-%d %H:%M} UTC)" if due else ""
+    text = (
+        f"**Reminder:** INC-{incident.pk} needs a status page update{since}; updates are due "
+        f"every {interval} minutes (R10). {_name(incident.manager)}, please post one: "
+        f"{incident_link(incident)}"
+    )
+    if reminder.escalated:
+        text += (
+            f"\n\n**Escalated to the whole desk:** {reminder.missed} update intervals have "
+            "passed without a public update."
+        )
+    return text
+
+
+def mail_reminder(reminder_id: int) -> bool:
+    """Send a reminder's e-mail once: whoever sets `mailed_at` (compare-and-set) sends it."""
+    now = timezone.now()
+    if not Reminder.objects.filter(pk=reminder_id, mailed_at__isnull=True).update(mailed_at=now):
+        return False
+    reminder = Reminder.objects.select_related("incident", "incident__issue").get(pk=reminder_id)
+    incident = reminder.incident
+    to = list(
+        User.objects.filter(pk__in=reminder.recipients, is_active=True)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+    if not to:
+        return False
+    what = "Escalated: " if reminder.escalated else ""
+    try:
+        send_mail(
+            subject=f"{what}INC-{incident.pk} needs a status page update",
+            message=_reminder_text(incident, reminder).replace("**", ""),
+            from_email=None,
+            recipient_list=to,
+        )
+    except Exception:
+        # Give the claim back: the next round tries again.
+        Reminder.objects.filter(pk=reminder_id, mailed_at=now).update(mailed_at=None)
+        raise
+    return True
+
+
+def send_due_reminders(now: datetime | None = None) -> list[Reminder]:
+    """The periodic task's work: claim every due reminder, then mail what this call claimed
+    and any reminder whose mail a previous worker did not get to."""
+    moment = now or timezone.now()
+    sent = []
+    for pk in list(due_reminders(moment).values_list("pk", flat=True)):
+        reminder = claim_reminder(pk, moment)
+        if reminder is not None:
+            sent.append(reminder)
+    for pk in list(
+        Reminder.objects.filter(mailed_at__isnull=True)
+        .order_by("sent_at")
+        .values_list("pk", flat=True)[:200]
+    ):
+        try:
+            mail_reminder(pk)
+        except Exception:
+            log.warning("could not mail reminder %s", pk, exc_info=True)
+    return sent
+
+
+def overdue_for(user: User) -> QuerySet[Incident]:
+    """The console's banner: open incidents whose update is overdue, that `user` manages (or,
+    once escalated, that the desk member `user` is reminded of)."""
+    now = timezone.now()
+    found = Incident.objects.filter(next_update_due_at__lt=now).exclude(
+        status=IncidentStatus.RESOLVED
+    )
+    if is_member(user):
+        escalated = Reminder.objects.filter(escalated=True).values("incident_id")
+        return found.filter(Q(manager=user) | Q(pk__in=escalated)).order_by("next_update_due_at")
+    return found.filter(manager=user).order_by("next_update_due_at")
