@@ -166,3 +166,6 @@ class Mention(models.Model):
                 condition=models.Q(mailed_at__isnull=True),
             )
         ]
+
+    def __str__(self) -> str:
+        return f"Mention of user {self.user_id} in message {self.message_id}"
