@@ -444,3 +444,31 @@ def a_follow_up_action(
         owner=owner.email,
         due_on=due_on or timezone.localdate() + timedelta(days=7),
     )
+
+
+# --- the Incident Desk (statusdesk.desk) -------------------------------------------------------
+
+
+def a_desk_of(admin: User, count: int = 4, *, domain: str = "desk.example") -> list[User]:
+    """`count` standing members of the Incident Desk (desk members, added by `admin`)."""
+    from statusdesk.accounts.roles import Role
+    from statusdesk.accounts.services import ensure_user
+    from statusdesk.desk import services as desk_services
+
+    people = []
+    for n in range(1, count + 1):
+        person, _ = ensure_user(
+            f"member{n}@{domain}", role=Role.DESK_MEMBER, full_name=f"Member {n}"
+        )
+        if not desk_services.standing_members().filter(user=person).exists():
+            desk_services.add_standing_member(actor=admin, user=person, why="knows the business")
+        people.append(person)
+    return people
+
+
+def another_developer(email: str = "developer2@example.com") -> User:
+    from statusdesk.accounts.roles import Role
+    from statusdesk.accounts.services import ensure_user
+
+    person, _ = ensure_user(email, role=Role.DEVELOPER, full_name="Second Developer")
+    return person

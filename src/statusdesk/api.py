@@ -36,6 +36,7 @@ from statusdesk.analytics.api import router as analytics_router
 from statusdesk.core import inputs
 from statusdesk.core.errors import ProcessError
 from statusdesk.core.schemas import SERVER_FAULT, error_body
+from statusdesk.desk.api import router as desk_router
 from statusdesk.incidents.api import router as incidents_router
 from statusdesk.notifications.api import router as notifications_router
 from statusdesk.postmortems.api import router as postmortems_router
@@ -123,6 +124,7 @@ api.add_router("/", incidents_router)
 api.add_router("/", notifications_router)
 api.add_router("/", postmortems_router)
 api.add_router("/", analytics_router)
+api.add_router("/", desk_router)
 
 
 def error_response(

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "statusdesk.statuspage",
     "statusdesk.postmortems",
     "statusdesk.analytics",
+    "statusdesk.desk",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "statusdesk.core.context_processors.statusdesk",
+                "statusdesk.desk.context_processors.reminders",
             ],
         },
     },
@@ -324,6 +326,20 @@ LOGGING = {
     # The Huey consumer installs its own handler on "huey"; without this every line shows twice.
     "loggers": {"huey": {"propagate": False}, "axes": {"level": "WARNING"}},
 }
+
+# --- the Incident Desk's live threads (Django Channels) ------------------------------------------
+
+# In memory by default (one process); Redis when REDIS_URL is set, so every web process and the
+# worker reach every open browser. A lost nudge costs latency only (desk/live.py).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "statusdesk:channels:"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- notifications (statusdesk.notifications) ---------------------------------------------------
 

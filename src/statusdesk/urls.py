@@ -32,6 +32,7 @@ urlpatterns = [
     path("manage/", include("statusdesk.incidents.urls")),
     path("manage/", include("statusdesk.postmortems.urls")),
     path("manage/", include("statusdesk.analytics.urls")),
+    path("manage/", include("statusdesk.desk.urls")),
     # The console's old addresses, always with their trailing slash; the public pages have none.
     re_path(
         r"^(?P<old>(?:reports/.*|incidents/|incidents/\d+/.*|login/|logout/))$", moved_to_manage

@@ -96,8 +96,6 @@ RULES: tuple[Rule, ...] = (
         planned=(
             "The end of the manager's duty at the postmortem's publication comes with "
             "postmortems (R12).",
-            "The Incident Desk as a group of people comes with the desk (R7 to R9); today the "
-            "Desk member role only lets its holders read every report and incident.",
         ),
     ),
     Rule(
@@ -163,10 +161,10 @@ RULES: tuple[Rule, ...] = (
             "confirmed subscriber whose components it affects (e-mail, signed webhook, chat "
             "channels), exactly once each, retried when a receiver fails; the incident page "
             "counts them per update (queued, sent, retrying, failed).",
-        ),
-        planned=(
-            "The public status page: today a publication is recorded and notified, but not "
-            "shown publicly yet.",
+            "The publication shows on the public status page (`/`), in the Statuspage-compatible "
+            "`/api/v2/` files, the feeds and the Incidents Page within about a second of its "
+            "commit: name, status, severity, affected components, message and workaround with "
+            "its documentation link.",
         ),
     ),
     Rule(
@@ -201,10 +199,14 @@ RULES: tuple[Rule, ...] = (
         "Incident Desk size",
         "The Incident Desk is an internal chat group of at least four people who know the "
         "business well. Its purpose is to support the developer who resolves an incident.",
-        planned=(
-            "The desk, its members, and a refusal to leave it with fewer than four. Today the "
-            "Desk member role exists (`make run` seeds four desk members), but nothing checks "
-            "the size of the desk.",
+        enforced=(
+            "Membership is its own record: standing (an administrator adds and removes them in "
+            "the admin, saying why) or temporary (the assigned developer, R8), with when and why; "
+            "each joining and leaving is an event.",
+            'Removing a standing member is refused (HTTP 409 with `rule: "R7"`, an error in '
+            "the admin) when it would leave the desk with fewer than four standing members; "
+            "only administrators change the desk (403 otherwise).",
+            "`statusdesk seed-demo` makes its four desk members the standing members.",
         ),
     ),
     Rule(
@@ -215,10 +217,15 @@ RULES: tuple[Rule, ...] = (
         "address and the incident's address. That post starts the incident's discussion "
         "thread. From then on the developer gives the incident all their working time and "
         "promptly reports mitigations, solutions, obstacles and any other news in it.",
-        planned=(
-            "Adding the developer to the desk and writing the kickoff post in the incident's "
-            "thread once the assignment is saved. Today the assignment is recorded in the "
-            "incident's history and shown on its page, and nothing is posted.",
+        enforced=(
+            "Once the assignment is committed, the developer joins the desk as a temporary member "
+            "(a standing member stays standing) and the kickoff post starts the incident's "
+            "thread: the issue's description, the accountable developer, the Incident Manager, "
+            "the issue's address and the incident's address (absolute, from "
+            "`STATUSDESK_PUBLIC_URL`).",
+            "Reassigning writes a handover post and swaps the temporary member.",
+            "Only desk members, the incident's manager and its assigned developer read and write "
+            "the thread; for anyone else the thread does not exist (404).",
         ),
     ),
     Rule(
@@ -226,9 +233,11 @@ RULES: tuple[Rule, ...] = (
         "Desk release",
         "When the incident is resolved, the Incident Manager removes the developer from the "
         "Incident Desk.",
-        planned=(
-            "Removing the developer from the desk when the incident is resolved, unless they "
-            "are one of its standing members.",
+        enforced=(
+            "Once the resolution is committed, the thread gets the resolution and a closing "
+            "post, the developer leaves the desk (unless they are one of its standing members), "
+            "and the thread stays readable but read-only (posting answers 409 with "
+            '`rule: "R9"`).',
         ),
     ),
     Rule(
@@ -248,10 +257,15 @@ RULES: tuple[Rule, ...] = (
             "dashboard counts the incidents whose update is overdue.",
             "`post_update` posts an update (investigating, identified or monitoring) with a "
             "message and, when needed, new statuses for components.",
-        ),
-        planned=(
-            "Sending the reminder to the Incident Manager when an update is due (a periodic "
-            "task of the background worker), and showing updates on the public status page.",
+            "Every minute the worker claims the due reminders with a compare-and-set on the "
+            "incident's `next_reminder_at`: exactly one reminder per missed interval, even with "
+            "two workers or after a restart. The reminder e-mails the Incident Manager, posts in "
+            "the desk thread and shows a banner in the console; after two missed intervals it "
+            "goes to the whole desk. Posting an update resets the clock.",
+            "The incident page shows the update cadence: the average and longest time between "
+            "its public updates.",
+            "Each update shows on the public status page and on the incident's public page, "
+            "newest first.",
         ),
     ),
     Rule(
@@ -272,9 +286,9 @@ RULES: tuple[Rule, ...] = (
             "still affects them.",
             "With 'notify subscribers' ticked, the resolution is sent to the subscribers like "
             "every update (R5).",
-        ),
-        planned=(
-            "Showing the resolution on the public status page and unlocking the postmortem (R12).",
+            "The resolution shows on the public status page (the incident moves to the "
+            "incidents resolved in the last 7 days, its components back to operational) and "
+            "unlocks the postmortem (R12).",
         ),
     ),
     Rule(
@@ -406,7 +420,14 @@ RULES: tuple[Rule, ...] = (
         "Transparency",
         "To keep everyone who depends on the products informed, a public Incidents Page lists "
         "the incidents and their published postmortems.",
-        planned=("The public status page and the Incidents Page with published postmortems.",),
+        enforced=(
+            "`/incidents` lists every published incident, grouped by month, 25 a page, "
+            "filterable by component and severity; `/incidents/<id>` shows its updates, affected "
+            "components and, once published, its postmortem. The status page at `/` shows the "
+            "open incidents and those resolved in the last 7 days.",
+            "Only published data ever appears on the public pages, the `/api/v2/` files and the "
+            "feeds: never a report, an unpublished incident, the issue or who worked on it.",
+        ),
     ),
 )
 

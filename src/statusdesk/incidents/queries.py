@@ -9,7 +9,8 @@ history as on the first day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -75,6 +76,20 @@ def update_overdue(incident: Incident, now: datetime | None = None) -> bool:
         and incident.next_update_due_at is not None
         and incident.next_update_due_at < (now or timezone.now())
     )
+
+
+def update_cadence(incident: Incident) -> dict[str, Any] | None:
+    """R10: the time between the incident's public updates (publication, updates, resolution):
+    how many gaps, their average and the longest. None before a second public update."""
+    times = list(incident.updates.order_by("at", "id").values_list("at", flat=True))
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    if not gaps:
+        return None
+    return {
+        "gaps": len(gaps),
+        "average": sum(gaps, timedelta()) / len(gaps),
+        "longest": max(gaps),
+    }
 
 
 def visible_incidents(user: User) -> QuerySet[Incident]:

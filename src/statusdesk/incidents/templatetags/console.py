@@ -87,6 +87,19 @@ def duration(start: datetime | None, end: datetime | None) -> str:
     return _span(start, max(start, end), f"From {full_date(start)} to {full_date(end)}")
 
 
+@register.simple_tag
+def update_cadence(incident: Incident) -> str:
+    """R10: 'every 52 minutes on average (longest gap 1 hour) over 3 gaps', or a dash."""
+    cadence = queries.update_cadence(incident)
+    if cadence is None:
+        return "—"
+    gaps = cadence["gaps"]
+    return (
+        f"every {humane_duration(cadence['average'])} on average (longest gap "
+        f"{humane_duration(cadence['longest'])}) over {gaps} gap{'s' if gaps != 1 else ''}"
+    )
+
+
 @register.filter
 def update_overdue(incident: Incident) -> bool:
     """R10: the next public update was due and has not been posted."""

@@ -15,6 +15,7 @@ from django.utils import timezone
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import Role
 from statusdesk.accounts.services import ensure_user
+from statusdesk.core.signals import demo_users_seeded
 from statusdesk.incidents import services
 from statusdesk.incidents.components import ensure_default_components
 from statusdesk.incidents.models import Component, Incident
@@ -89,9 +90,12 @@ class Command(BaseCommand):
             at=timezone.now() - DEMO_COMPONENTS_SINCE if fresh else None
         )
         users = 0
+        seeded: dict[User, str] = {}
         for email, role, name in DEMO_USERS:
-            _, created = ensure_user(email, role=role, full_name=name, password=DEMO_PASSWORD)
+            user, created = ensure_user(email, role=role, full_name=name, password=DEMO_PASSWORD)
             users += int(created)
+            seeded[user] = role.value
+        demo_users_seeded.send(sender=self.__class__, users=seeded)
         incidents = 0
         if fresh and not options["no_history"]:
             incidents = seed_history()

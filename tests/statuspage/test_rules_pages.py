@@ -1,4 +1,4 @@
-"""The public pages: the status page, the Incidents Page (R20) and one incident. What a visitor
+"""R20: the status page, the Incidents Page and a public incident page: what the public
 reads, and above all what they never read: only published data appears."""
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_every_component_has_ninety_days_of_uptime_with_words_not_only_colour(
     assert "Partial outage" in html
 
 
-def test_the_incidents_page_lists_published_incidents_by_month_newest_first(
+def test_r20_the_incidents_page_lists_published_incidents_by_month_newest_first(
     client: Client, history: dict[str, Incident]
 ) -> None:
     html = _html(client, HISTORY)
@@ -163,7 +163,7 @@ def test_unpublished_and_unknown_incidents_do_not_exist_for_the_public(
     assert reverse("dashboard") not in html
 
 
-def test_no_public_page_ever_shows_a_report_an_issue_a_draft_or_a_person(
+def test_r20_no_public_page_ever_shows_a_report_an_issue_a_draft_or_a_person(
     client: Client, history: dict[str, Incident], manager: Any, developer: Any
 ) -> None:
     pages = [STATUS, HISTORY, f"{HISTORY}?page=2", f"{HISTORY}?severity=partial_outage"]
