@@ -120,3 +120,21 @@ def test_desk_members_and_desk_page(scene, desk_member) -> None:
     console.force_login(scene["readers"][0])
     html = console.get("/manage/desk/").content.decode()
     assert f"INC-{scene['incident'].pk}" in html and "Developer" in html
+
+
+def test_a_mentioned_reader_is_emailed_once_and_outsiders_never(scene, mailoutbox) -> None:
+    from statusdesk.desk import services as desk
+    from statusdesk.desk.models import Mention
+
+    incident = scene["incident"]
+    manager = scene["readers"][1]
+    desk.post_message(
+        actor=manager,
+        incident=incident,
+        text="@developer please look; @dev3 @manager2@example.com are not readers",
+    )
+    assert [m.to for m in mailoutbox] == [["developer@example.com"]]
+    assert f"mentioned you in the desk thread of INC-{incident.pk}" in mailoutbox[0].subject
+    assert f"/manage/incidents/{incident.pk}/thread/" in mailoutbox[0].body
+    assert desk.mail_pending_mentions() == 0  # already sent
+    assert Mention.objects.get().mailed_at is not None

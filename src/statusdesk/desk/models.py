@@ -146,3 +146,26 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder for INC-{self.incident_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Mention(models.Model):
+    """A reader @mentioned in a message, notified by e-mail once (whoever claims `mailed_at`)."""
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="desk_one_mention_per_user")
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="desk_mention_unmailed",
+                condition=models.Q(mailed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Mention of user {self.user_id} in message {self.message_id}"

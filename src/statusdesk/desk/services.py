@@ -32,6 +32,7 @@ from statusdesk.desk.models import (
     WHY_MAX,
     Membership,
     MembershipKind,
+    Mention,
     Message,
     MessageKind,
     Reminder,
@@ -321,6 +322,8 @@ def post_message(*, actor: User, incident: Incident | int, text: str) -> Message
         html=desk_text.render(body),
         posted_at=now,
     )
+    mentioned = [pk for pk in _mentions(thread, body) if pk != actor.pk]
+    Mention.objects.bulk_create([Mention(message=message, user_id=pk) for pk in mentioned])
     record(
         DeskEvent.POSTED,
         subject=thread.incident,
@@ -329,10 +332,61 @@ def post_message(*, actor: User, incident: Incident | int, text: str) -> Message
         actor=actor,
         message_id=message.pk,
         message_kind=MessageKind.MEMBER.value,
-        mentioned_ids=_mentions(thread, body),
+        mentioned_ids=mentioned,
     )
     live.announce(thread.incident_id)
+    if mentioned:
+        transaction.on_commit(lambda: _queue_mentions(message.pk), robust=True)
     return message
+
+
+def _queue_mentions(message_id: int) -> None:
+    try:
+        from statusdesk.desk.tasks import mail_mentions
+
+        mail_mentions(message_id)
+    except Exception:
+        # The mentions are safe in the database: the periodic task mails them.
+        log.warning("could not queue the mentions of message %s", message_id, exc_info=True)
+
+
+def mail_mention(mention_id: int) -> bool:
+    """E-mail one mention once: whoever sets `mailed_at` (compare-and-set) sends it."""
+    now = timezone.now()
+    if not Mention.objects.filter(pk=mention_id, mailed_at__isnull=True).update(mailed_at=now):
+        return False
+    mention = Mention.objects.select_related(
+        "user", "message", "message__author", "message__thread"
+    ).get(pk=mention_id)
+    message = mention.message
+    incident_id = message.thread.incident_id
+    link = absolute(reverse("desk_thread", args=[incident_id]))
+    try:
+        send_mail(
+            subject=(
+                f"{_name(message.author)} mentioned you in the desk thread of INC-{incident_id}"
+            ),
+            message=f"{message.text}\n\nThe thread: {link}",
+            from_email=None,
+            recipient_list=[mention.user.email],
+        )
+    except Exception:
+        Mention.objects.filter(pk=mention_id, mailed_at=now).update(mailed_at=None)
+        raise
+    return True
+
+
+def mail_pending_mentions(message_id: int | None = None) -> int:
+    pending = Mention.objects.filter(mailed_at__isnull=True, user__is_active=True)
+    if message_id is not None:
+        pending = pending.filter(message_id=message_id)
+    sent = 0
+    for pk in list(pending.order_by("id").values_list("pk", flat=True)[:200]):
+        try:
+            sent += int(mail_mention(pk))
+        except Exception:
+            log.warning("could not mail mention %s", pk, exc_info=True)
+    return sent
 
 
 # --- the posts statusdesk writes (reactions to the incidents' events) --------------------------
@@ -664,6 +718,7 @@ def send_due_reminders(now: datetime | None = None) -> list[Reminder]:
             mail_reminder(pk)
         except Exception:
             log.warning("could not mail reminder %s", pk, exc_info=True)
+    mail_pending_mentions()
     return sent
 
 

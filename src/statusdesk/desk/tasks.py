@@ -6,7 +6,7 @@ import logging
 
 from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, on_startup
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
 from statusdesk.desk import services
 
@@ -30,3 +30,9 @@ def reminders_on_startup() -> None:
         log.exception("start-up reminders failed; the periodic task will try again")
     finally:
         close_old_connections()
+
+
+@db_task(name="desk.mail_mentions")
+def mail_mentions(message_id: int) -> None:
+    """E-mail the readers @mentioned in one message (the periodic task mails any left over)."""
+    services.mail_pending_mentions(message_id)
