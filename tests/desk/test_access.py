@@ -138,3 +138,21 @@ def test_a_mentioned_reader_is_emailed_once_and_outsiders_never(scene, mailoutbo
     assert f"/manage/incidents/{incident.pk}/thread/" in mailoutbox[0].body
     assert desk.mail_pending_mentions() == 0  # already sent
     assert Mention.objects.get().mailed_at is not None
+
+
+def test_history_pages_backwards_with_before(scene) -> None:
+    from statusdesk.desk import services as desk
+
+    incident = scene["incident"]
+    for n in range(5):
+        desk.post_message(actor=scene["readers"][1], incident=incident, text=f"note {n}")
+    client = _api(scene["readers"][0])
+    url = f"/api/v1/incidents/{incident.pk}/thread"
+    latest = client.get(url, {"limit": 2}).json()
+    assert [m["text"] for m in latest["messages"]] == ["note 3", "note 4"]
+    older = client.get(url, {"limit": 2, "before": latest["first_id"]}).json()
+    assert [m["text"] for m in older["messages"]] == ["note 1", "note 2"]
+    oldest = client.get(url, {"limit": 5, "before": older["first_id"]}).json()
+    assert [m["kind"] for m in oldest["messages"]] == ["kickoff", "member"]
+    both = client.get(url, {"since": 1, "before": 3})
+    assert both.status_code == 422 and both.json()["field"] == "before"

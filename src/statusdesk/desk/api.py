@@ -27,6 +27,15 @@ Since = Annotated[
         None, description="Only the messages after this message id (a reconnect).", ge=0, le=ID_MAX
     ),
 ]
+Before = Annotated[
+    int | None,
+    Query(
+        None,
+        description="Only the messages before this message id (older history).",
+        ge=0,
+        le=ID_MAX,
+    ),
+]
 Limit = Annotated[
     int,
     Query(
@@ -61,6 +70,7 @@ def thread_out(incident_id: int, thread: Thread | None, messages: list[Message])
         "started_at": thread.started_at if thread else None,
         "read_only": bool(thread and thread.read_only),
         "messages": [message_out(m) for m in messages],
+        "first_id": messages[0].pk if messages else None,
         "last_id": messages[-1].pk if messages else None,
     }
 
@@ -72,10 +82,14 @@ def thread_out(incident_id: int, thread: Thread | None, messages: list[Message])
     "developer only",
 )
 def get_thread(
-    request: HttpRequest, incident_id: IncidentId, since: Since = None, limit: Limit = 50
+    request: HttpRequest,
+    incident_id: IncidentId,
+    since: Since = None,
+    before: Before = None,
+    limit: Limit = 50,
 ) -> dict[str, Any]:
     thread, messages = services.thread_messages(
-        actor=current_user(request), incident=incident_id, since=since, limit=limit
+        actor=current_user(request), incident=incident_id, since=since, before=before, limit=limit
     )
     return thread_out(incident_id, thread, messages)
 

@@ -39,6 +39,7 @@ class ThreadOut(Schema):
     started_at: datetime | None
     read_only: bool
     messages: list[MessageOut]
+    first_id: int | None = Field(description="Send it as `before` for the older messages.")
     last_id: int | None = Field(description="Send it back as `since` to get only newer messages.")
 
 

@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import Role
-from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound, Problems
+from statusdesk.core.errors import (
+    IllegalTransition,
+    NotAllowed,
+    NotFound,
+    Problems,
+    RuleViolation,
+)
 from statusdesk.core.events import record
 from statusdesk.desk import live
 from statusdesk.desk import text as desk_text
@@ -258,14 +264,24 @@ def _thread_for(actor: User, incident: Incident | int) -> Thread | None:
 
 
 def thread_messages(
-    *, actor: User, incident: Incident | int, since: int | None = None, limit: int = 50
+    *,
+    actor: User,
+    incident: Incident | int,
+    since: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
 ) -> tuple[Thread | None, list[Message]]:
-    """The thread and its messages after message id `since` (oldest first), or the latest
-    `limit` when no `since` is given."""
+    """The thread and its messages, oldest first: the `limit` after message id `since` (a
+    reconnect), or the latest `limit` before message id `before` (older history), or the latest
+    `limit`."""
+    if since is not None and before is not None:
+        raise RuleViolation("send since or before, not both", field="before")
     thread = _thread_for(actor, incident)
     if thread is None:
         return None, []
     found = Message.objects.filter(thread=thread).select_related("author")
+    if before is not None:
+        found = found.filter(pk__lt=before)
     if since is not None:
         return thread, list(found.filter(pk__gt=since).order_by("id")[:limit])
     latest = list(found.order_by("-id")[:limit])
