@@ -156,3 +156,12 @@ def test_history_pages_backwards_with_before(scene) -> None:
     assert [m["kind"] for m in oldest["messages"]] == ["kickoff", "member"]
     both = client.get(url, {"since": 1, "before": 3})
     assert both.status_code == 422 and both.json()["field"] == "before"
+
+
+def test_the_incident_page_links_the_thread_for_its_readers_only(scene) -> None:
+    incident = scene["incident"]
+    for user, shown in ((scene["readers"][1], True), (scene["outsiders"][0], False)):
+        console = Client()
+        console.force_login(user)
+        html = console.get(f"/manage/incidents/{incident.pk}/").content.decode()
+        assert ('data-testid="desk-thread-link"' in html) is shown

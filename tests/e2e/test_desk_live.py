@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.a11y import blocking, describe, run_axe
 from tests.processes import a_site, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,7 +78,7 @@ def test_manager_and_developer_see_each_others_messages_live(
         thread = f"{base}/manage/incidents/{incident_id}/thread/"
         pages = {}
         for email in ("manager@example.com", "developer@example.com"):
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
             page = context.new_page()
             _sign_in(page, base, email)
             page.goto(thread)
@@ -102,10 +103,19 @@ def test_manager_and_developer_see_each_others_messages_live(
             expect(
                 page.locator(".desk-message strong", has_text="the query has no index")
             ).to_be_visible()
+        found = blocking(run_axe(manager))
+        assert not found, describe("the desk thread", found)
         manager.screenshot(path=screenshots / "desk-thread-manager.png", full_page=True)
         developer.screenshot(path=screenshots / "desk-thread-developer.png", full_page=True)
         manager.goto(base + "/manage/desk/")
         expect(manager.get_by_test_id("desk-incidents")).to_contain_text(f"INC-{incident_id}")
+        found = blocking(run_axe(manager))
+        assert not found, describe("the desk page", found)
         manager.screenshot(path=screenshots / "desk-page.png", full_page=True)
+        # A phone: the thread still reads and the form still fits.
+        developer.set_viewport_size({"width": 390, "height": 844})
+        developer.reload()
+        expect(developer.get_by_test_id("desk-messages")).to_contain_text("the query has no index")
+        developer.screenshot(path=screenshots / "desk-thread-phone.png", full_page=True)
         for page in (manager, developer):
             page.context.close()
