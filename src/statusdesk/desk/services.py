@@ -195,20 +195,6 @@ def remove_standing_member(
     )
 
 
-def deactivation_problem(person: User) -> str | None:
-    """R7: deactivating a standing member takes them off the desk; refused below four."""
-    if not standing_members().filter(user=person).exists():
-        return None
-    left = standing_members().exclude(user=person).filter(user__is_active=True).count()
-    if left < MINIMUM_STANDING_MEMBERS:
-        return (
-            f"{person.email} is one of the Incident Desk's standing members, which must stay at "
-            f"least {MINIMUM_STANDING_MEMBERS}; add another standing member before deactivating "
-            "them."
-        )
-    return None
-
-
 def ensure_standing_members(users: list[User], *, why: str) -> int:
     """Make `users` standing members (seeding, no actor); returns how many joined."""
     joined = 0
