@@ -104,3 +104,20 @@ def test_api_page_and_csv_give_the_same_numbers(
     other = Client()
     other.force_login(developer)
     assert other.get("/manage/analytics").status_code == 403
+
+
+def test_figures_follow_every_change(
+    two_incidents: None, manager: User, developer: User, components: list[Component]
+) -> None:
+    from statusdesk.postmortems.models import Postmortem
+    from statusdesk.postmortems.services import write_postmortem
+
+    before = figures()
+    assert figures() == before  # unchanged data: the kept figures
+    postmortem = Postmortem.objects.order_by("pk").first()
+    assert postmortem is not None
+    write_postmortem(actor=manager, incident=postmortem.incident, taxonomy="NO_SPECIFIED")
+    after = figures()
+    assert {"term": "NO_SPECIFIED", "incidents": 1} in after.by_term
+    a_backfilled_resolved_incident(manager, developer, components)
+    assert figures().incidents == 3

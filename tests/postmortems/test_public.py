@@ -39,6 +39,8 @@ def test_publishing_shows_the_postmortem_on_the_public_page(
     assert "<script>x()" not in html
     assert "DATA_QUALITY &lt; FAILED_MIGRATION" in html
     assert "https://github.com/example/product/pull/77" in html
+    # R20: the Incidents Page says which incidents have a published postmortem.
+    assert 'data-testid="has-postmortem"' in client.get("/incidents").content.decode()
 
 
 def test_a_draft_postmortem_changes_nothing_public(

@@ -10,12 +10,15 @@ are those of the report, in the display zone.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, FloatField, Func, QuerySet
+from django.core.cache import cache
+from django.db.models import Avg, Count, F, FloatField, Func, Max, QuerySet
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
@@ -135,7 +138,34 @@ def incidents() -> QuerySet[Incident]:
     return Incident.objects.all()
 
 
+def change_mark() -> str:
+    """What every figure depends on, read with a few aggregates: any step of an incident moves
+    `last_update_at` or adds one, any save of a postmortem moves its `updated_at` (its terms and
+    merge date change only with it), components are few. Equal marks, equal figures."""
+    from statusdesk.incidents.models import Component
+    from statusdesk.postmortems.models import Postmortem
+
+    parts = [
+        Incident.objects.aggregate(n=Count("pk"), a=Max("last_update_at"), b=Max("confirmed_at")),
+        Postmortem.objects.aggregate(n=Count("pk"), a=Max("updated_at")),
+        list(Component.objects.order_by("pk").values_list("pk", "name")),
+        _zone_offset_seconds(),
+    ]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
+
+
 def figures() -> Figures:
+    """The figures, computed once per change of the data (kept in Django's cache by its mark)."""
+    key = f"analytics:figures:{change_mark()}"
+    found = cache.get(key)
+    if isinstance(found, Figures):
+        return found
+    computed = compute_figures()
+    cache.set(key, computed, timeout=24 * 3600)
+    return computed
+
+
+def compute_figures() -> Figures:
     base = incidents()
     per_month = [
         _worded({"month": row["month"], "incidents": row["n"], **row})

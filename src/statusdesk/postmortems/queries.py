@@ -136,3 +136,10 @@ def dashboard_actions(user: User) -> dict[str, Any]:
         "overdue_count": everyone.filter(due_on__lt=today).count(),
         "everyone": user.has_perm(MANAGE_INCIDENTS),
     }
+
+
+def with_published_postmortem(incident_ids: list[int]) -> set[str]:
+    """The ids (as the public pages write them) of these incidents whose postmortem is
+    published."""
+    found = Postmortem.objects.filter(incident_id__in=incident_ids, published_at__isnull=False)
+    return {str(pk) for pk in found.values_list("incident_id", flat=True)}

@@ -121,7 +121,11 @@ def incident_history(request: HttpRequest) -> HttpResponse:
         page = published.incidents_page(filters, number)
         rows = list(page.object_list)
         public = {i.pk: published.as_public(i) for i in rows}
+        from statusdesk.postmortems.queries import with_published_postmortem
+
         return {
+            # R20: the list says which incidents have a published postmortem.
+            "with_postmortem": with_published_postmortem([i.pk for i in rows]),
             "nav": "incidents",
             "components": components,
             "severities": [(s.value, component_words(s.value)) for s in Severity],
