@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from statusdesk.accounts.models import User
 from statusdesk.core.errors import IllegalTransition, NotAllowed, RuleViolation
+from statusdesk.core.markdown import render_markdown
 from statusdesk.core.models import Event
 from statusdesk.core.time import describe_duration
 from statusdesk.incidents.models import Component, Incident
@@ -100,13 +101,13 @@ def test_r13_publishing_needs_all_four_sections(
 
 
 def test_r13_sections_are_markdown_rendered_safely() -> None:
-    html = services.render_markdown("**bold** <script>alert(1)</script> [x](javascript:alert(1))")
+    html = render_markdown("**bold** <script>alert(1)</script> [x](javascript:alert(1))")
     assert "<strong>bold</strong>" in html
     assert "<script" not in html
     assert 'href="javascript' not in html
     assert (
         '<a href="https://ok.example/" rel="noopener noreferrer nofollow">ok</a>'
-        in services.render_markdown("[ok](https://ok.example/)")
+        in render_markdown("[ok](https://ok.example/)")
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 from django.db.models import Choices
@@ -25,6 +25,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from statusdesk.core.choices import choice_problem, in_words, shown
+from statusdesk.core.paging import CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT
 
 # The error types these raise (the validation handler words them).
 TOO_LONG = "statusdesk_too_long"
@@ -162,3 +163,26 @@ class Query(NinjaQuery):  # type: ignore[misc]  # named so: OpenAPI places it "i
     """A query parameter, of an endpoint that takes no other (use it for all of them)."""
 
     _model = _KnownQueryModel
+
+
+# Every API list is read a page at a time: `limit` rows (default 50, at most 200) after `cursor`
+# (core/paging.py). One declaration of both, for every app's lists.
+PageLimit = Annotated[
+    int,
+    Query(
+        DEFAULT_LIMIT,
+        description=f"How many items a page holds: {DEFAULT_LIMIT} unless asked, at most "
+        f"{MAX_LIMIT} (more answers 422).",
+        ge=1,
+        le=MAX_LIMIT,
+    ),
+]
+PageCursor = Annotated[
+    str | None,
+    Query(
+        None,
+        description="Where the page starts: the `next_cursor` of the previous page; leave it out "
+        "for the first page.",
+        max_length=CURSOR_MAX,
+    ),
+]

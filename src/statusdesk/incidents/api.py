@@ -14,8 +14,8 @@ from django.http import HttpRequest
 from ninja import Path, Router, Status
 
 from statusdesk.accounts.api import current_user
-from statusdesk.core.inputs import Query
-from statusdesk.core.paging import CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT, cursor_page, next_url
+from statusdesk.core.inputs import PageCursor, PageLimit, Query
+from statusdesk.core.paging import DEFAULT_LIMIT, cursor_page, next_url
 from statusdesk.core.schemas import error_responses
 from statusdesk.incidents import queries, services
 from statusdesk.incidents.limits import ID_MAX
@@ -48,26 +48,6 @@ router = Router(tags=["incidents"])
 ReportId = Annotated[int, Path(description="The report's id.", le=ID_MAX)]
 IncidentId = Annotated[int, Path(description="The incident's id.", le=ID_MAX)]
 
-# Every list is read a page at a time: `limit` rows (default 50, at most 200) after `cursor`.
-Limit = Annotated[
-    int,
-    Query(
-        DEFAULT_LIMIT,
-        description=f"How many items a page holds: {DEFAULT_LIMIT} unless asked, at most "
-        f"{MAX_LIMIT} (more answers 422).",
-        ge=1,
-        le=MAX_LIMIT,
-    ),
-]
-Cursor = Annotated[
-    str | None,
-    Query(
-        None,
-        description="Where the page starts: the `next_cursor` of the previous page; leave it out "
-        "for the first page.",
-        max_length=CURSOR_MAX,
-    ),
-]
 
 READ_ERRORS = error_responses(401, 403, 404, 422)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
@@ -115,8 +95,8 @@ def report_problem(request: HttpRequest, payload: ReportIn) -> Status[Report]:
 def list_reports(
     request: HttpRequest,
     status: Annotated[ReportStatusFilter | None, Query(None)] = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
 ) -> dict:
     reports = queries.reports_with_status(current_user(request), status)
     return _page(request, reports, limit, cursor)
@@ -169,8 +149,8 @@ def dismiss_report(request: HttpRequest, report_id: ReportId, payload: DismissIn
 def list_incidents(
     request: HttpRequest,
     status: Annotated[IncidentStatusFilter | None, Query(None)] = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
 ) -> dict:
     incidents = queries.incidents_with_status(current_user(request), status)
     return _page(request, incidents, limit, cursor)
@@ -193,8 +173,8 @@ def get_incident(request: HttpRequest, incident_id: IncidentId) -> Incident:
 def list_updates(
     request: HttpRequest,
     incident_id: IncidentId,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
 ) -> dict:
     incident = queries.get_incident(current_user(request), incident_id)
     return _page(request, queries.incident_updates(incident), limit, cursor)
@@ -208,8 +188,8 @@ def list_updates(
 def list_timeline(
     request: HttpRequest,
     incident_id: IncidentId,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
 ) -> dict:
     incident = queries.get_incident(current_user(request), incident_id)
     page = _page(request, incident_events(incident), limit, cursor)

@@ -11,8 +11,8 @@ from ninja import Path, Router, Status
 
 from statusdesk.accounts.api import current_user
 from statusdesk.accounts.throttling import client_address
-from statusdesk.core.inputs import Query
-from statusdesk.core.paging import CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT, cursor_page, next_url
+from statusdesk.core.inputs import PageCursor, PageLimit
+from statusdesk.core.paging import DEFAULT_LIMIT, cursor_page, next_url
 from statusdesk.core.schemas import error_responses
 from statusdesk.incidents.limits import ID_MAX
 from statusdesk.notifications import services
@@ -28,24 +28,6 @@ from statusdesk.notifications.schemas import (
 router = Router(tags=["subscribers"])
 
 SubscriberId = Annotated[int, Path(description="The subscriber's id.", le=ID_MAX)]
-Limit = Annotated[
-    int,
-    Query(
-        DEFAULT_LIMIT,
-        description=f"How many items a page holds: {DEFAULT_LIMIT} unless asked, at most "
-        f"{MAX_LIMIT} (more answers 422).",
-        ge=1,
-        le=MAX_LIMIT,
-    ),
-]
-Cursor = Annotated[
-    str | None,
-    Query(
-        None,
-        description="Where the page starts: the `next_cursor` of the previous page.",
-        max_length=CURSOR_MAX,
-    ),
-]
 
 SUBSCRIBED = (
     "If the address can receive our messages, a message is on its way to it: follow its link to "
@@ -75,7 +57,7 @@ def add_subscriber(request: HttpRequest, payload: SubscriberIn) -> Status[Subscr
     summary="Subscribers, newest first, a page at a time (administrators)",
 )
 def list_subscribers(
-    request: HttpRequest, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    request: HttpRequest, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
 ) -> dict:
     page = cursor_page(services.subscribers(current_user(request)), limit=limit, cursor=cursor)
     return {

@@ -71,7 +71,8 @@ def public_postmortems(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The published postmortems of these incidents as plain data for the public snapshot: the
     four sections rendered (sanitised HTML), the 5 Whys, the links, the taxonomy and the times
     worded (R13–R19). One query for all of them, plus one for their terms."""
-    from statusdesk.postmortems.services import SECTIONS, incident_times, render_markdown
+    from statusdesk.core.markdown import render_markdown
+    from statusdesk.postmortems.services import SECTIONS, incident_times
 
     found = list(
         Postmortem.objects.filter(incident_id__in=incident_ids, published_at__isnull=False)

@@ -12,10 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import nh3
 from django.db import transaction
 from django.utils import timezone
-from markdown_it import MarkdownIt
 
 from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import MANAGE_INCIDENTS, Role
@@ -585,43 +583,6 @@ def publish_postmortem(*, actor: User, incident: Incident | int, notify: bool = 
 
 
 # --- reading: Markdown, readability, jargon ---------------------------------------------------
-
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
-_ALLOWED_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "em",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "a",
-    "h3",
-    "h4",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-}
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to HTML, sanitised with nh3 (user text is never trusted)."""
-    html = _markdown.render(text or "")
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-
 
 # Words a general audience may not know (advice only; administrators edit the list in settings).
 DEFAULT_JARGON = (

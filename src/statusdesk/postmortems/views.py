@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from statusdesk.accounts.roles import MANAGE_INCIDENTS
 from statusdesk.core.errors import IllegalTransition, ProcessError, RuleViolation
+from statusdesk.core.markdown import render_markdown
 from statusdesk.incidents import queries as incident_queries
 from statusdesk.incidents.models import Incident
 from statusdesk.incidents.views import _finish, _user, console_view
@@ -79,7 +80,7 @@ def _previews(texts: dict[str, str]) -> list[dict[str, Any]]:
         {
             "name": section,
             "title": services.SECTION_TITLES[section],
-            "html": services.render_markdown(texts.get(section, "")),
+            "html": render_markdown(texts.get(section, "")),
             "advice": services.readability(texts.get(section, "")),
         }
         for section in services.SECTIONS
