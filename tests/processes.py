@@ -8,6 +8,7 @@ installed) with the real queue (STATUSDESK_TEST_QUEUE=real).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -166,10 +167,15 @@ class Site:
     # --- clean-up ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        # Each process leads a session of its own (start_new_session): signalling the group also
+        # reaches what it started, such as the worker of `serve --with-worker`, which a kill of
+        # the serve process alone would leave running.
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
         if self.pg_name:
             self._pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
         for url in self.redis_urls:

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from tests.e2e.a11y import blocking, describe, run_axe
 from tests.processes import a_site, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 START_SECONDS = 60
 DEMO_PASSWORD = "desk-e2e-password"
