@@ -28,13 +28,20 @@ class CountingDjango:
     def __init__(self) -> None:
         self.django = get_asgi_application()
         self.calls = 0
+        self.gate: asyncio.Event | None = None  # when set: requests wait here before Django
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
         await self.django(scope, receive, send)
 
 
-def call(
+def call(app: Any, path: str, **options: Any) -> Answer:
+    return asyncio.run(request(app, path, **options))
+
+
+async def request(
     app: Any,
     path: str,
     *,
@@ -63,24 +70,22 @@ def call(
     messages: list[dict[str, Any]] = []
     received: list[bool] = []
 
-    async def run() -> None:
-        answered = asyncio.Event()
+    answered = asyncio.Event()
 
-        async def receive() -> dict[str, Any]:
-            if not received:
-                received.append(True)
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await answered.wait()  # as a server: the client leaves once it has the answer
-            return {"type": "http.disconnect"}
+    async def receive() -> dict[str, Any]:
+        if not received:
+            received.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await answered.wait()  # as a server: the client leaves once it has the answer
+        return {"type": "http.disconnect"}
 
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                answered.set()
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            answered.set()
 
-        await app(scope, receive, send)
+    await app(scope, receive, send)
 
-    asyncio.run(run())
     start = messages[0]
     body = b"".join(m.get("body", b"") for m in messages[1:])
     return (
@@ -178,3 +183,41 @@ def test_answers_over_https_keep_hsts_and_plain_ones_do_not(
     for _ in range(2):  # through Django, then from memory
         assert "strict-transport-security" in call(fast, "/badge.svg", scheme="https")[1]
         assert "strict-transport-security" not in call(fast, "/badge.svg", scheme="http")[1]
+
+
+def test_while_a_new_version_is_made_the_crowd_gets_the_previous_answer(
+    apps: tuple[SnapshotFastPath, CountingDjango],
+    manager: User,
+    developer: User,
+    components: list[Component],
+) -> None:
+    """Stale while revalidating: after a change, the first request makes the new answer through
+    Django; the requests arriving meanwhile get the previous version's answer at once instead
+    of queueing behind it (the tail latency a crowd would see at every update)."""
+    fast, django = apps
+    path = "/api/v2/summary.json"
+    before = call(fast, path)
+    a_published_incident(manager, developer, components)
+    rebuild_snapshot()
+
+    async def crowd() -> tuple[Answer, Answer]:
+        django.gate = asyncio.Event()
+        first = asyncio.create_task(request(fast, path))
+        for _ in range(1000):  # until the first request is with Django (held at the gate)
+            if fast.inflight:
+                break
+            await asyncio.sleep(0)
+        assert fast.inflight, "the first request never reached Django"
+        try:  # answered while the first is still held (a deadline, so a regression fails)
+            meanwhile = await asyncio.wait_for(request(fast, path), timeout=5)
+        finally:
+            django.gate.set()
+        return await first, meanwhile
+
+    first, meanwhile = asyncio.run(crowd())
+    assert meanwhile == before
+    assert b"Users cannot log in" in first[2]
+    assert django.calls == 2
+    django.gate = None
+    assert call(fast, path) == first  # once made, the new answer for everyone
+    assert django.calls == 2

@@ -13,8 +13,10 @@ An answer that varies on cookies (the HTML pages: their language comes from the 
 cookie or Accept-Language) is kept per value of the language cookie alone: `cached_response` makes
 one answer per key for every visitor, and the only cookie a key may depend on is the language's.
 It never keeps an answer that sets a cookie, nor one whose version is no
-longer current, and it forgets every answer when the version changes (checked at most every
-0.1 s against the shared cache, so a change shows here within that time of being stored).
+longer current, and it sets every answer aside when the version changes (checked at most every
+0.1 s against the shared cache, so a change shows here within that time of being stored): the
+first request after the change makes the new answer through Django, and the requests arriving
+while it does get the answer set aside (stale while revalidating) instead of queueing behind it.
 """
 
 from __future__ import annotations
@@ -72,6 +74,12 @@ class SnapshotFastPath:
         # base key → (the names the answer varies on, {their values: answer})
         self.answers: dict[tuple[Any, ...], tuple[tuple[bytes, ...], dict[tuple[Any, ...], Answer]]]
         self.answers = {}
+        # The answers of the version before, served while the new version's answer is being
+        # made (stale while revalidating): a crowd never waits behind that one render.
+        self.previous: dict[
+            tuple[Any, ...], tuple[tuple[bytes, ...], dict[tuple[Any, ...], Answer]]
+        ]
+        self.previous = {}
         self.count = 0
         self.inflight: dict[tuple[Any, ...], asyncio.Future[None]] = {}
 
@@ -104,8 +112,13 @@ class SnapshotFastPath:
         if current is not None:
             answer = self._find(base, scope)
             if answer is None and base in self.inflight:
-                # Single flight: the crowd's first request is with Django; the rest wait for its
-                # answer instead of all entering Django at once.
+                # Single flight: the crowd's first request is with Django. The rest get the
+                # previous version's answer when there is one (a few milliseconds older than the
+                # change), else wait for the new one instead of all entering Django at once.
+                stale = self._find(base, scope, self.previous)
+                if stale is not None:
+                    await self._answer(stale, if_none_match, if_modified_since, send)
+                    return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self.inflight[base]), INFLIGHT_WAIT)
                 answer = self._find(base, scope)
@@ -132,6 +145,7 @@ class SnapshotFastPath:
             self.pointer = pointer
             if pointer is not None and pointer.version != self.version:
                 self.version = pointer.version
+                self.previous = self.answers
                 self.answers = {}
                 self.count = 0
             self.stale_at = (
@@ -143,8 +157,14 @@ class SnapshotFastPath:
 
     # --- keys ----------------------------------------------------------------------------
 
-    def _find(self, base: tuple[Any, ...], scope: Scope) -> Answer | None:
-        found = self.answers.get(base)
+    def _find(
+        self,
+        base: tuple[Any, ...],
+        scope: Scope,
+        answers: dict[tuple[Any, ...], tuple[tuple[bytes, ...], dict[tuple[Any, ...], Answer]]]
+        | None = None,
+    ) -> Answer | None:
+        found = (self.answers if answers is None else answers).get(base)
         if found is None:
             return None
         vary, variants = found
