@@ -7,6 +7,7 @@ skipping the tests that need it.
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any
 
 import pytest
@@ -160,6 +161,17 @@ def published(manager: User, assigned: Incident, components: list[Component]) ->
 @pytest.fixture
 def resolved(manager: User, published: Incident) -> Incident:
     return services.resolve_incident(actor=manager, incident=published, **resolution_fields())
+
+
+def require_program(path: str, what: str) -> None:
+    """A program the test needs (Debian's nginx, gettext's msgfmt): a skip without it, a failure
+    when STATUSDESK_REQUIRE_SERVICES=1 (as in CI, which installs them)."""
+    if shutil.which(path) is not None:
+        return
+    message = f"{what} ({path}) is not installed"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
+    pytest.skip(message)
 
 
 REDIS_URL = os.environ.get("STATUSDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

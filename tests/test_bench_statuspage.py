@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.statuspage import DEPLOY_NGINX, nginx_main, parse_wrk, production_site
+from tests.conftest import require_program
 
 WRK_CLEAN = """\
 Running 10s test @ http://127.0.0.1:8000/api/v2/summary.json
@@ -128,8 +129,8 @@ def test_only_the_public_paths_are_cached() -> None:
     assert "proxy_no_cache $statusdesk_private;" in documented
 
 
-@pytest.mark.skipif(not Path("/usr/sbin/nginx").exists(), reason="Debian's nginx not installed")
 def test_nginx_accepts_the_production_site(tmp_path: Path) -> None:
+    require_program("/usr/sbin/nginx", "Debian's nginx")
     conf = nginx_main(tmp_path / "nginx", _site(tmp_path))
     (tmp_path / "cache").mkdir()
     checked = subprocess.run(

@@ -22,6 +22,7 @@ from bench.statuspage import DEPLOY_NGINX, free_port, nginx_main, production_sit
 from statusdesk.incidents import services
 from statusdesk.incidents.models import Component
 from statusdesk.statuspage import snapshot
+from tests.conftest import require_program
 from tests.factories import a_published_incident
 from tests.statuspage.conftest import PUBLIC_PATHS
 
@@ -178,8 +179,7 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]
 @pytest.fixture
 def nginx(public_dir: Path, tmp_path: Path) -> Iterator[str]:
     """deploy/nginx.conf (as the bench runs it) serving public_dir; no statusdesk behind it."""
-    if not NGINX.exists():
-        pytest.skip("Debian's nginx not installed")
+    require_program(str(NGINX), "Debian's nginx")
     port = free_port()
     site = production_site(
         DEPLOY_NGINX.read_text(),

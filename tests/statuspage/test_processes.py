@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from bench.statuspage import DEPLOY_NGINX, nginx_main, production_site
+from tests.conftest import require_program
 from tests.processes import Site, a_site, wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.processes]
@@ -165,8 +166,7 @@ def test_nginx_serves_the_status_page_file_the_worker_writes(
     """deploy/nginx.conf in front of a real `statusdesk serve` and `statusdesk worker` writing the
     public files: `/` through nginx is the worker's file, in the reader's language, current within
     a second of the commit, and the very bytes statusdesk answers itself."""
-    if not Path("/usr/sbin/nginx").exists():
-        pytest.skip("Debian's nginx not installed")
+    require_program("/usr/sbin/nginx", "Debian's nginx")
     public = tmp_path / "public"
     env = {**site.queue("page-file", redis_url), "STATUSDESK_PUBLIC_DIR": str(public)}
     worker = site.start_worker("worker-page-file", **env)

@@ -5,12 +5,12 @@ the committed .po (so nobody forgot `statusdesk compilemessages`), and every mes
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from django.conf import settings
+
+from tests.conftest import require_program
 
 LOCALE = Path(settings.LOCALE_PATHS[0])
 PO = LOCALE / "es" / "LC_MESSAGES" / "django.po"
@@ -24,8 +24,8 @@ def test_the_locale_lives_inside_the_package() -> None:
     assert PO.exists() and MO.exists()
 
 
-@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="msgfmt (gettext) is not installed")
 def test_the_compiled_spanish_catalogue_is_up_to_date(tmp_path: Path) -> None:
+    require_program("msgfmt", "gettext's msgfmt")
     fresh = tmp_path / "django.mo"
     # What `django-admin compilemessages` runs.
     subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(PO)], check=True)
