@@ -562,6 +562,10 @@ def test_a_worker_killed_mid_fan_out_leaves_one_notification_per_subscriber(
     wait_for(lambda: arrived() >= 30, timeout=30, what="the first webhooks to arrive")
     cluster.site.kill(cluster.workers[0])  # SIGKILL, in the middle of the sending
     at_kill = arrived()
+    log = cluster.site.log("worker-1")
+    begun = len(re.findall(r"Executing \S*notifications\.deliver: ", log))
+    ended = len(re.findall(r"notifications\.deliver: \S+ executed in", log))
+    assert begun > ended, "worker 1 was not sending when it was killed"
     sent_at_kill = cluster.site.value(
         "SELECT count(*) FROM notifications_delivery WHERE event_id = ? AND state = 'sent'", event
     )
@@ -589,6 +593,7 @@ def test_a_worker_killed_mid_fan_out_leaves_one_notification_per_subscriber(
         "subscribers": SUBSCRIBERS,
         "arrived_at_kill": at_kill,
         "sent_at_kill": sent_at_kill,
+        "batches_cut_short": begun - ended,
         "calls": len(calls),
         "same_id_again": duplicates,
     }
