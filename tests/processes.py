@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -231,7 +232,9 @@ class Site:
             import redis
 
             client = redis.Redis.from_url(url)
+            # Huey names its keys after the queue's name without the dashes.
             keys = list(client.scan_iter(f"*{self.queue_prefix}*"))
+            keys += client.scan_iter(f"*{re.sub('[^A-Za-z0-9_]', '', self.queue_prefix)}*")
             if keys:
                 client.delete(*keys)
 
