@@ -110,10 +110,33 @@ def test_r8_assignment_adds_the_developer_and_writes_the_kickoff(
     assert first is not None and first.kind == MessageKind.KICKOFF and first.author is None
     assert incident.issue.description in first.text
     assert f"Accountable developer: {developer.full_name} ({developer.email})" in first.text
-    assert "https://gitlab.example.com/product/-/issues/42" in first.text  # the issue link
-    assert f"https://status.example.com/manage/incidents/{incident.pk}/" in first.text
-    assert '<a href="https://status.example.com/manage/incidents/' not in first.html  # no linkify
+    assert "- Issue: https://gitlab.example.com/product/-/issues/42" in first.text
+    assert f"- Incident: https://status.example.com/manage/incidents/{incident.pk}/" in first.text
+    # Both addresses are links (absolute, rel kept by the sanitiser).
+    rel = 'rel="noopener noreferrer nofollow"'
+    assert f'<a href="https://gitlab.example.com/product/-/issues/42" {rel}>' in first.html
+    assert (
+        f'<a href="https://status.example.com/manage/incidents/{incident.pk}/" {rel}>' in first.html
+    )
     assert desk.can_read_thread(developer, incident)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r8_without_a_tracker_link_the_kickoff_says_so(
+    settings, admin_user, manager, developer
+) -> None:
+    from tests.factories import a_report, confirmation_fields
+
+    settings.STATUSDESK_PUBLIC_URL = "https://status.example.com"
+    a_desk_of(admin_user, 4)
+    incident = services.confirm_incident(
+        actor=manager, report=a_report(manager), **confirmation_fields(issue_url="")
+    )
+    services.assign_developer(actor=manager, incident=incident, developer=developer)
+    kickoff = Message.objects.get(kind=MessageKind.KICKOFF)
+    assert "- Issue: no issue link yet" in kickoff.text
+    assert "#issue" not in kickoff.text  # not a console anchor posing as the issue's address
+    assert kickoff.html.count("<a href=") == 1  # the incident's address only
 
 
 @pytest.mark.django_db(transaction=True)

@@ -221,8 +221,10 @@ RULES: tuple[Rule, ...] = (
             "Once the assignment is committed, the developer joins the desk as a temporary member "
             "(a standing member stays standing) and the kickoff post starts the incident's "
             "thread: the issue's description, the accountable developer, the Incident Manager, "
-            "the issue's address and the incident's address (absolute, from "
-            "`STATUSDESK_PUBLIC_URL`).",
+            "the issue's address and the incident's address, both absolute links (the "
+            "incident's from `STATUSDESK_PUBLIC_URL`). The issue's address is its tracker link; "
+            "without one the post says 'no issue link yet' (the issue itself is on the incident's "
+            "page).",
             "Reassigning writes a handover post and swaps the temporary member.",
             "Only desk members, the incident's manager and its assigned developer read and write "
             "the thread; for anyone else the thread does not exist (404).",

@@ -402,8 +402,14 @@ def incident_link(incident: Incident) -> str:
     return absolute(reverse("incident_detail", args=[incident.pk]))
 
 
-def issue_link(incident: Incident) -> str:
-    return incident.issue.url or f"{incident_link(incident)}#issue"
+# R8 asks for the issue's address. statusdesk keeps the issue (title, description) on the
+# incident itself; its address elsewhere is the tracker's link, when the manager gave one.
+NO_ISSUE_LINK = "no issue link yet (the issue is on the incident's page)"
+
+
+def issue_line(incident: Incident) -> str:
+    """The kickoff's and handover's issue line: the tracker's link, or says there is none."""
+    return incident.issue.url or NO_ISSUE_LINK
 
 
 def _system_post(
@@ -504,7 +510,7 @@ def kickoff(
         body = (
             f"**Handover.** {_name(developer)} is now the accountable developer of "
             f"INC-{incident.pk}, taking over from {_name(previous)}.\n\n"
-            f"- Issue: {issue_link(incident)}\n- Incident: {incident_link(incident)}"
+            f"- Issue: {issue_line(incident)}\n- Incident: {incident_link(incident)}"
         )
         _system_post(thread, MessageKind.HANDOVER, body, at=at, event_id=event_id)
         return
@@ -514,7 +520,7 @@ def kickoff(
         f"{issue.description}\n\n"
         f"- Accountable developer: {_name(developer)}\n"
         f"- Incident Manager: {_name(incident.manager)}\n"
-        f"- Issue: {issue_link(incident)}\n"
+        f"- Issue: {issue_line(incident)}\n"
         f"- Incident: {incident_link(incident)}"
     )
     _system_post(thread, MessageKind.KICKOFF, body, at=at, event_id=event_id)
