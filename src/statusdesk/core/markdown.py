@@ -16,9 +16,11 @@ _renderer = MarkdownIt("commonmark", {"html": False, "linkify": True}).enable(
     ["strikethrough", "table", "linkify"]
 )
 # Only explicit http(s) addresses are found in the text.
-_renderer.linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
+_linkify = _renderer.linkify
+assert _linkify is not None
+_linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
 for _schema in ("ftp:", "//", "mailto:"):
-    _renderer.linkify.add(_schema, None)
+    _linkify.add(_schema, None)
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a",

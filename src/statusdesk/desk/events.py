@@ -19,6 +19,8 @@ class DeskEvent(models.TextChoices):
     REMINDER_SENT = "desk.reminder_sent", "Reminder sent to post an update"
     # incident:<id> · thread_id
     THREAD_CLOSED = "desk.thread_closed", "Desk thread closed"
+    # desk · active, scheme (never the URL: it is a secret), removed
+    MIRROR_CHANGED = "desk.mirror_changed", "Desk mirror changed"
 
 
 declare_kinds(DeskEvent)
