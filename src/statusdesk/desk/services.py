@@ -633,12 +633,13 @@ def _missed(incident: Incident, now: datetime) -> int:
     return int((now - incident.next_update_due_at) / interval) + 1
 
 
-def _next_reminder(incident: Incident, claimed: datetime, now: datetime) -> datetime:
-    """The first reminder time after `now` on the incident's interval grid (a worker that was down
-    for hours sends one reminder, not one per lost interval at once)."""
+def _next_reminder(incident: Incident, claimed: datetime, now: datetime) -> tuple[datetime, int]:
+    """The first reminder time after `now` on the incident's interval grid, and how many reminder
+    times after the claimed one have passed unsent (0 unless the worker was down): a worker that
+    was down for hours sends one catch-up reminder that says so, not one per lost interval."""
     interval = timedelta(minutes=incident.reminder_interval_minutes)
-    steps = int((now - claimed) / interval) + 1
-    return claimed + steps * interval
+    skipped = int((now - claimed) / interval)
+    return claimed + (skipped + 1) * interval, skipped
 
 
 def due_reminders(now: datetime) -> QuerySet[Incident]:
@@ -660,7 +661,7 @@ def claim_reminder(incident_id: int, now: datetime) -> Reminder | None:
         claimed = incident.next_reminder_at
         if claimed > now or incident.is_resolved or not incident.reminders_enabled:
             return None
-        new = _next_reminder(incident, claimed, now)
+        new, skipped = _next_reminder(incident, claimed, now)
         won = Incident.objects.filter(pk=incident_id, next_reminder_at=claimed).update(
             next_reminder_at=new
         )
@@ -682,9 +683,16 @@ def claim_reminder(incident_id: int, now: datetime) -> Reminder | None:
             due_at=claimed,
             sent_at=now,
             missed=missed,
+            skipped=skipped,
             escalated=escalated,
             recipients=recipients,
         )
+        if skipped:
+            log.info(
+                "catch-up reminder for incident %s: %d reminder time(s) passed unsent",
+                incident_id,
+                skipped,
+            )
         thread, _ = Thread.objects.get_or_create(incident=incident, defaults={"started_at": now})
         if not thread.read_only:
             body = _reminder_text(incident, reminder)
@@ -698,6 +706,7 @@ def claim_reminder(incident_id: int, now: datetime) -> Reminder | None:
             reminder_id=reminder.pk,
             due_at=claimed.isoformat(),
             missed=missed,
+            skipped=skipped,
             escalated=escalated,
             recipient_ids=recipients,
         )
@@ -713,11 +722,16 @@ def _reminder_text(incident: Incident, reminder: Reminder) -> str:
         f"every {interval} minutes (R10). {_name(incident.manager)}, please post one: "
         f"{incident_link(incident)}"
     )
-    if reminder.escalated:
+    if reminder.missed > 1:
+        text += f"\n\n**{reminder.missed} update intervals have passed without a public update.**"
+    if reminder.skipped:
+        times = "time" if reminder.skipped == 1 else "times"
         text += (
-            f"\n\n**Escalated to the whole desk:** {reminder.missed} update intervals have "
-            "passed without a public update."
+            f" statusdesk's worker was not running at {reminder.skipped} earlier reminder "
+            f"{times}; this one reminder stands for them."
         )
+    if reminder.escalated:
+        text += "\n\n**Escalated to the whole desk.**"
     return text
 
 
@@ -736,9 +750,10 @@ def mail_reminder(reminder_id: int) -> bool:
     if not to:
         return False
     what = "Escalated: " if reminder.escalated else ""
+    missed = f" ({reminder.missed} intervals missed)" if reminder.missed > 1 else ""
     try:
         send_mail(
-            subject=f"{what}INC-{incident.pk} needs a status page update",
+            subject=f"{what}INC-{incident.pk} needs a status page update{missed}",
             message=_reminder_text(incident, reminder).replace("**", ""),
             from_email=None,
             recipient_list=to,
