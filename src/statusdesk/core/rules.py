@@ -200,12 +200,16 @@ RULES: tuple[Rule, ...] = (
         "The Incident Desk is an internal chat group of at least four people who know the "
         "business well. Its purpose is to support the developer who resolves an incident.",
         enforced=(
-            "Membership is its own record: standing (an administrator adds and removes them in "
-            "the admin, saying why) or temporary (the assigned developer, R8), with when and why; "
-            "each joining and leaving is an event.",
-            'Removing a standing member is refused (HTTP 409 with `rule: "R7"`, an error in '
-            "the admin) when it would leave the desk with fewer than four standing members; "
-            "only administrators change the desk (403 otherwise).",
+            "Membership is its own record: standing (an administrator adds and removes them on "
+            "the console's members page, `/manage/desk/members/`, in the API or in the admin, "
+            "saying why) or temporary (the assigned developer, R8), with when and why; each "
+            "joining and leaving is an event.",
+            'Removing a standing member is refused (HTTP 409 with `rule: "R7"`, an error on the '
+            "page and in the admin) when it would leave the desk with fewer than four active "
+            "standing members; only administrators change the desk (403 otherwise).",
+            "Deactivating the account of a standing member is refused for the same reason, "
+            "wherever the account is saved (the admin shows why: add another standing member "
+            "first); deleting a standing member's account is refused too.",
             "`statusdesk seed-demo` makes its four desk members the standing members.",
         ),
     ),
@@ -264,6 +268,9 @@ RULES: tuple[Rule, ...] = (
             "two workers or after a restart. The reminder e-mails the Incident Manager, posts in "
             "the desk thread and shows a banner in the console; after two missed intervals it "
             "goes to the whole desk. Posting an update resets the clock.",
+            "A worker that was down for several intervals sends one catch-up reminder, not one "
+            "per interval: it says how many intervals were missed, is escalated at once when two "
+            "or more were, and the next reminder is at the next interval boundary.",
             "The incident page shows the update cadence: the average and longest time between "
             "its public updates.",
             "Each update shows on the public status page and on the incident's public page, "
