@@ -5,7 +5,7 @@ reconnect with `since` that brings what was missed. Also with the Redis channel 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -94,11 +94,17 @@ async def _post(user: User, incident_id: int, text: str) -> Message:
     )
 
 
-def test_messages_arrive_live_and_a_reconnect_gets_what_it_missed(scene) -> None:
-    _live_exchange(scene)
+@pytest.fixture
+def no_safety_poll(monkeypatch) -> None:
+    """The consumer's safety look at the database pushed out of reach: what arrives was pushed."""
+    from statusdesk.desk import consumers
+
+    monkeypatch.setattr(consumers, "SAFETY_POLL_SECONDS", 3600.0)
+    monkeypatch.setattr(consumers, "IN_MEMORY_POLL_SECONDS", 3600.0)
 
 
-def test_live_with_the_redis_channel_layer(scene, settings, redis_url) -> None:
+@pytest.fixture
+def redis_layer(settings, redis_url) -> Iterator[None]:
     from channels.layers import channel_layers
 
     settings.CHANNEL_LAYERS = {
@@ -108,10 +114,73 @@ def test_live_with_the_redis_channel_layer(scene, settings, redis_url) -> None:
         }
     }
     channel_layers.backends.clear()
-    try:
-        _live_exchange(scene)
-    finally:
-        channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+def test_messages_are_pushed_and_a_reconnect_gets_what_it_missed(scene, no_safety_poll) -> None:
+    _live_exchange(scene)
+
+
+def test_pushed_with_the_redis_channel_layer(scene, no_safety_poll, redis_layer) -> None:
+    _live_exchange(scene)
+
+
+def _lost_nudge_exchange(scene: dict[str, Any]) -> None:
+    """A post whose nudge is lost: not delivered until the consumer's safety look."""
+    incident = scene["incident"]
+
+    async def run() -> None:
+        socket = _socket(scene["developer"], incident.pk)
+        connected, _ = await socket.connect(timeout=WAIT)
+        assert connected
+        assert (await socket.receive_json_from(timeout=WAIT))["kind"] == "kickoff"
+        await _post(scene["manager"], incident.pk, "nudge lost")
+        news = await socket.receive_json_from(timeout=WAIT)
+        assert "nudge lost" in news["html"]
+        await socket.disconnect()
+
+    _run(run)
+
+
+@pytest.mark.parametrize("layer", ["memory", "redis"])
+def test_a_lost_nudge_is_caught_by_the_safety_poll(scene, monkeypatch, request, layer) -> None:
+    from statusdesk.desk import consumers, live
+
+    if layer == "redis":
+        request.getfixturevalue("redis_layer")
+    monkeypatch.setattr(live, "_nudge", lambda incident_id: None)  # every nudge lost
+    monkeypatch.setattr(consumers, "SAFETY_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(consumers, "IN_MEMORY_POLL_SECONDS", 0.2)
+    _lost_nudge_exchange(scene)
+
+
+def test_without_a_nudge_or_a_poll_nothing_arrives(scene, monkeypatch, no_safety_poll) -> None:
+    """The counterpart: the push tests above cannot pass by polling."""
+    from statusdesk.desk import live
+
+    monkeypatch.setattr(live, "_nudge", lambda incident_id: None)
+    incident = scene["incident"]
+
+    async def run() -> None:
+        socket = _socket(scene["developer"], incident.pk)
+        connected, _ = await socket.connect(timeout=WAIT)
+        assert connected
+        assert (await socket.receive_json_from(timeout=WAIT))["kind"] == "kickoff"
+        await _post(scene["manager"], incident.pk, "never nudged")
+        assert await socket.receive_nothing(timeout=1.0)
+        await socket.disconnect()
+
+    _run(run)
+
+
+def test_the_safety_poll_is_slow_and_quicker_only_on_the_in_memory_layer() -> None:
+    from channels.layers import InMemoryChannelLayer
+
+    from statusdesk.desk.consumers import safety_poll_seconds
+
+    assert safety_poll_seconds(object()) == 30.0
+    assert safety_poll_seconds(InMemoryChannelLayer()) == 5.0
 
 
 def test_outsiders_and_anonymous_visitors_are_refused(scene) -> None:

@@ -110,10 +110,33 @@ def test_r8_assignment_adds_the_developer_and_writes_the_kickoff(
     assert first is not None and first.kind == MessageKind.KICKOFF and first.author is None
     assert incident.issue.description in first.text
     assert f"Accountable developer: {developer.full_name} ({developer.email})" in first.text
-    assert "https://gitlab.example.com/product/-/issues/42" in first.text  # the issue link
-    assert f"https://status.example.com/manage/incidents/{incident.pk}/" in first.text
-    assert '<a href="https://status.example.com/manage/incidents/' not in first.html  # no linkify
+    assert "- Issue: https://gitlab.example.com/product/-/issues/42" in first.text
+    assert f"- Incident: https://status.example.com/manage/incidents/{incident.pk}/" in first.text
+    # Both addresses are links (absolute, rel kept by the sanitiser).
+    rel = 'rel="noopener noreferrer nofollow"'
+    assert f'<a href="https://gitlab.example.com/product/-/issues/42" {rel}>' in first.html
+    assert (
+        f'<a href="https://status.example.com/manage/incidents/{incident.pk}/" {rel}>' in first.html
+    )
     assert desk.can_read_thread(developer, incident)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r8_without_a_tracker_link_the_kickoff_says_so(
+    settings, admin_user, manager, developer
+) -> None:
+    from tests.factories import a_report, confirmation_fields
+
+    settings.STATUSDESK_PUBLIC_URL = "https://status.example.com"
+    a_desk_of(admin_user, 4)
+    incident = services.confirm_incident(
+        actor=manager, report=a_report(manager), **confirmation_fields(issue_url="")
+    )
+    services.assign_developer(actor=manager, incident=incident, developer=developer)
+    kickoff = Message.objects.get(kind=MessageKind.KICKOFF)
+    assert "- Issue: no issue link yet" in kickoff.text
+    assert "#issue" not in kickoff.text  # not a console anchor posing as the issue's address
+    assert kickoff.html.count("<a href=") == 1  # the incident's address only
 
 
 @pytest.mark.django_db(transaction=True)
@@ -188,3 +211,74 @@ def test_r9_a_standing_member_is_not_released(admin_user, manager, components) -
     services.resolve_incident(actor=manager, incident=incident, **resolution_fields())
     assert desk.standing_members().count() == 4
     assert Thread.objects.get(incident=incident).read_only
+
+
+# --- R7 and the accounts ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_r7_deactivating_a_needed_standing_members_account_is_refused(admin_user) -> None:
+    members = a_desk_of(admin_user, 4)
+    person = members[0]
+    person.is_active = False
+    with pytest.raises(IllegalTransition) as refused:
+        person.save()  # wherever an account is changed: the check is on the save itself
+    assert refused.value.rule == "R7" and refused.value.field == "is_active"
+    assert "at least 4 active standing members" in refused.value.message
+    assert "would leave 3" in refused.value.message
+    assert "Add another standing member first" in refused.value.message
+    person.refresh_from_db()
+    assert person.is_active
+
+
+@pytest.mark.django_db
+def test_r7_with_a_fifth_member_an_account_may_close_and_then_counts_no_more(admin_user) -> None:
+    members = a_desk_of(admin_user, 5)
+    members[4].is_active = False
+    members[4].save()
+    assert desk.active_standing_members().count() == 4
+    # The inactive member still holds a membership, but no longer counts: the next is refused,
+    # whether deactivated or removed from the desk.
+    members[3].is_active = False
+    with pytest.raises(IllegalTransition, match="would leave 3"):
+        members[3].save()
+    with pytest.raises(IllegalTransition, match="would leave 3") as refused:
+        desk.remove_standing_member(actor=admin_user, user=members[3], why="moved team")
+    assert refused.value.rule == "R7"
+    # Other accounts are not the desk's business.
+    admin_user.full_name = "Renamed"
+    admin_user.save()
+
+
+@pytest.mark.django_db
+def test_r7_the_admin_refuses_deactivating_and_deleting_with_the_reason(admin_user) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    members = a_desk_of(admin_user, 4)
+    person = members[0]
+    console = Client()
+    console.force_login(admin_user)
+    change = reverse("admin:accounts_user_change", args=[person.pk])
+    form = {
+        "email": person.email,
+        "full_name": person.full_name,
+        "is_staff": "",
+        "is_active": "",  # unticked
+        "groups": list(person.groups.values_list("pk", flat=True)),
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    answer = console.post(change, form)
+    html = answer.content.decode()
+    assert answer.status_code == 200  # the form again, with the reason
+    assert "must keep at least 4 active standing members" in html
+    assert "Add another standing member first" in html
+    person.refresh_from_db()
+    assert person.is_active
+    delete = reverse("admin:accounts_user_delete", args=[person.pk])
+    answer = console.post(delete, {"post": "yes"}, follow=True)
+    assert "deleting this account would leave 3" in answer.content.decode()
+    assert type(person).objects.filter(pk=person.pk).exists()

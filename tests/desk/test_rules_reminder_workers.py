@@ -1,5 +1,6 @@
-"""R10 with real worker processes: two workers that start at once, and a worker killed and
-replaced, still send exactly one reminder for the missed interval (claims, not locks)."""
+"""R10 with real worker processes: after an outage of three intervals, two workers that start at
+once, and a worker killed and replaced, still send exactly one (catch-up) reminder (claims, not
+locks)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 START_SECONDS = 90
 
-# Published 90 minutes ago with hourly reminders: the update has been due for 30 minutes.
+# Published 210 minutes ago with hourly reminders, no worker since: the reminder times at 150,
+# 90 and 30 minutes ago all passed unsent.
 OVERDUE = """
 from datetime import timedelta
 from django.utils import timezone
@@ -22,7 +24,7 @@ from statusdesk.incidents import services
 from statusdesk.incidents.models import Component
 m = User.objects.get(email="manager@example.com")
 d = User.objects.get(email="developer@example.com")
-t = timezone.now() - timedelta(minutes=90)
+t = timezone.now() - timedelta(minutes=210)
 r = services.report_problem(actor=m, title="Slow scans", description="Scans take hours.",
     reporter="help@example.com", medium="email", detection="reactive", users_affected=5,
     could_affect_two_or_more=True, at=t)
@@ -69,4 +71,9 @@ def test_r10_two_workers_and_a_restart_send_one_reminder(tmp_path: Path) -> None
         wait_for(lambda: _started(site, "worker-3"), timeout=START_SECONDS, what="worker-3 start")
         assert site.value(reminders, incident_id) == 1
         assert len(_mails(site.var)) == 1
-        assert "manager@example.com" in _mails(site.var)[0].read_text()
+        mail = _mails(site.var)[0].read_text()
+        assert "manager@example.com" in mail and "desk1@example.com" in mail  # escalated
+        assert "(3 intervals missed)" in mail
+        row = "SELECT missed, skipped, escalated FROM desk_reminder WHERE incident_id = ?"
+        missed, skipped, escalated = site.sql(row, incident_id)[0]
+        assert (missed, skipped, bool(escalated)) == (3, 2, True)

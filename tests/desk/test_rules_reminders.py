@@ -133,3 +133,76 @@ def test_r10_the_console_shows_the_banner_and_the_update_cadence(
     assert 'data-testid="reminder-banner"' not in page
     # 90 minutes between the publication and the update, in the console's wording (R16).
     assert "every 2 hours on average (longest gap 2 hours) over 1 gap" in page
+
+
+def test_r10_after_a_worker_outage_of_three_intervals_one_escalated_catch_up_reminder(
+    start, incident, manager, mailoutbox
+) -> None:
+    """Nothing ran at +60, +120 and +180: the worker that comes back at +181 sends ONE reminder
+    that says how many intervals were missed, escalated at once (2 or more), not three."""
+    _at(start, 181)
+    [reminder] = desk.send_due_reminders()
+    assert reminder.missed == 3 and reminder.skipped == 2 and reminder.escalated
+    assert reminder.due_at == start[1] + timedelta(minutes=60)  # the claimed (oldest) time
+    assert len(mailoutbox) == 1  # one e-mail
+    # The manager and the whole desk: its four standing members and the assigned developer.
+    assert manager.email in mailoutbox[0].to and len(mailoutbox[0].to) == 6
+    assert mailoutbox[0].subject.startswith("Escalated: ")
+    assert "(3 intervals missed)" in mailoutbox[0].subject
+    [post] = Message.objects.filter(kind=MessageKind.REMINDER)
+    assert "3 update intervals have passed without a public update" in post.text
+    assert "worker was not running at 2 earlier reminder times" in post.text
+    assert "Escalated to the whole desk" in post.text
+    event = Event.objects.get(kind=DeskEvent.REMINDER_SENT)
+    assert event.data["missed"] == 3 and event.data["skipped"] == 2
+    incident.refresh_from_db()
+    # The next reminder is at the next interval boundary after now, on the same grid.
+    assert incident.next_reminder_at == start[1] + timedelta(minutes=240)
+    _at(start, 239)
+    assert desk.send_due_reminders() == []
+    _at(start, 241)
+    [following] = desk.send_due_reminders()
+    assert following.missed == 4 and following.skipped == 0 and following.escalated
+
+
+def test_r10_two_workers_catching_up_send_one_reminder(start, incident, mailoutbox) -> None:
+    """Two workers that come back at once after the outage, at the same moment: one claims the
+    catch-up reminder, the other finds it claimed."""
+    _at(start, 181)
+    now = timezone.now()
+    first = desk.send_due_reminders(now)
+    second = desk.send_due_reminders(now)
+    assert len(first) == 1 and second == []
+    assert Reminder.objects.count() == 1 and len(mailoutbox) == 1
+    assert Message.objects.filter(kind=MessageKind.REMINDER).count() == 1
+
+
+def test_r10_threads_racing_at_catch_up_send_one_reminder(start, incident) -> None:
+    """Four threads, each with its own connection, claim at once (PostgreSQL: the SQLite test
+    database lives in memory, where threads cannot wait for each other; real worker processes
+    race on a SQLite file in test_rules_reminder_workers.py)."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("threads racing on one database need PostgreSQL (see the docstring)")
+    _at(start, 181)
+    now = timezone.now()
+    barrier = threading.Barrier(4)
+    results: list[int] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(len(desk.send_due_reminders(now)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [0, 0, 0, 1]
+    assert Reminder.objects.count() == 1

@@ -200,12 +200,16 @@ RULES: tuple[Rule, ...] = (
         "The Incident Desk is an internal chat group of at least four people who know the "
         "business well. Its purpose is to support the developer who resolves an incident.",
         enforced=(
-            "Membership is its own record: standing (an administrator adds and removes them in "
-            "the admin, saying why) or temporary (the assigned developer, R8), with when and why; "
-            "each joining and leaving is an event.",
-            'Removing a standing member is refused (HTTP 409 with `rule: "R7"`, an error in '
-            "the admin) when it would leave the desk with fewer than four standing members; "
-            "only administrators change the desk (403 otherwise).",
+            "Membership is its own record: standing (an administrator adds and removes them on "
+            "the console's members page, `/manage/desk/members/`, in the API or in the admin, "
+            "saying why) or temporary (the assigned developer, R8), with when and why; each "
+            "joining and leaving is an event.",
+            'Removing a standing member is refused (HTTP 409 with `rule: "R7"`, an error on the '
+            "page and in the admin) when it would leave the desk with fewer than four active "
+            "standing members; only administrators change the desk (403 otherwise).",
+            "Deactivating the account of a standing member is refused for the same reason, "
+            "wherever the account is saved (the admin shows why: add another standing member "
+            "first); deleting a standing member's account is refused too.",
             "`statusdesk seed-demo` makes its four desk members the standing members.",
         ),
     ),
@@ -221,8 +225,10 @@ RULES: tuple[Rule, ...] = (
             "Once the assignment is committed, the developer joins the desk as a temporary member "
             "(a standing member stays standing) and the kickoff post starts the incident's "
             "thread: the issue's description, the accountable developer, the Incident Manager, "
-            "the issue's address and the incident's address (absolute, from "
-            "`STATUSDESK_PUBLIC_URL`).",
+            "the issue's address and the incident's address, both absolute links (the "
+            "incident's from `STATUSDESK_PUBLIC_URL`). The issue's address is its tracker link; "
+            "without one the post says 'no issue link yet' (the issue itself is on the incident's "
+            "page).",
             "Reassigning writes a handover post and swaps the temporary member.",
             "Only desk members, the incident's manager and its assigned developer read and write "
             "the thread; for anyone else the thread does not exist (404).",
@@ -262,6 +268,9 @@ RULES: tuple[Rule, ...] = (
             "two workers or after a restart. The reminder e-mails the Incident Manager, posts in "
             "the desk thread and shows a banner in the console; after two missed intervals it "
             "goes to the whole desk. Posting an update resets the clock.",
+            "A worker that was down for several intervals sends one catch-up reminder, not one "
+            "per interval: it says how many intervals were missed, is escalated at once when two "
+            "or more were, and the next reminder is at the next interval boundary.",
             "The incident page shows the update cadence: the average and longest time between "
             "its public updates.",
             "Each update shows on the public status page and on the incident's public page, "

@@ -14,13 +14,18 @@ from statusdesk.core.errors import NotAllowed
 from statusdesk.core.inputs import Query
 from statusdesk.core.schemas import error_responses
 from statusdesk.desk import services
-from statusdesk.desk.models import Message, Thread
-from statusdesk.desk.schemas import MemberOut, MessageIn, MessageOut, ThreadOut
+from statusdesk.desk.models import WHY_MAX, Membership, Message, Thread
+from statusdesk.desk.schemas import MemberIn, MemberOut, MessageIn, MessageOut, ThreadOut
 from statusdesk.incidents.limits import ID_MAX
 
 router = Router(tags=["desk"])
 
 IncidentId = Annotated[int, Path(description="The incident's id.", le=ID_MAX)]
+UserId = Annotated[int, Path(description="The standing member's user id.", le=ID_MAX)]
+Why = Annotated[
+    str,
+    Query(..., description="Why they leave the desk (kept in the event log).", max_length=WHY_MAX),
+]
 Since = Annotated[
     int | None,
     Query(
@@ -117,13 +122,37 @@ def desk_members(request: HttpRequest) -> list[dict[str, Any]]:
     actor = current_user(request)
     if not services.may_see_members(actor):
         raise NotAllowed("only desk members, incident managers and administrators see the desk")
-    return [
-        {
-            "user": person(m.user),
-            "membership": m.kind,
-            "since": m.since,
-            "why": m.why,
-            "incident_id": m.incident_id,
-        }
-        for m in services.members()
-    ]
+    return [member_out(m) for m in services.members()]
+
+
+def member_out(m: Membership) -> dict[str, Any]:
+    return {
+        "user": person(m.user),
+        "membership": m.kind,
+        "since": m.since,
+        "why": m.why,
+        "incident_id": m.incident_id,
+    }
+
+
+@router.post(
+    "/desk/members",
+    response={201: MemberOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Add a standing member to the Incident Desk (administrators, R7)",
+)
+def add_desk_member(request: HttpRequest, payload: MemberIn) -> Status[dict[str, Any]]:
+    membership = services.add_standing_member(
+        actor=current_user(request), user=payload.user, why=payload.why
+    )
+    return Status(201, member_out(membership))
+
+
+@router.delete(
+    "/desk/members/{user_id}",
+    response={204: None, **error_responses(401, 403, 404, 409, 422)},
+    summary='Remove a standing member (administrators); refused with 409 and `rule: "R7"` when '
+    "fewer than four active standing members would remain",
+)
+def remove_desk_member(request: HttpRequest, user_id: UserId, why: Why) -> Status[None]:
+    services.remove_standing_member(actor=current_user(request), user=user_id, why=why)
+    return Status(204, None)

@@ -3,8 +3,11 @@
 The same access rule as the console and the API (services.can_read_thread), checked when the
 socket opens and again before each delivery, so a released developer stops receiving. On connect
 the client gets every message after `since` (what it missed while disconnected), then each new
-one as it is posted. Messages are JSON: {"type": "message", "id", "kind", "html"} where html is
-the rendered list item the console shows."""
+one as it is posted: pushed, when the channel layer's group nudge ("thread N has news", sent after
+each post commits, live.py) arrives. A slow safety look at the database catches a nudge that was
+lost (a Redis hiccup; on the in-memory layer, a post the worker wrote in another process).
+Messages are JSON: {"type": "message", "id", "kind", "html"} where html is the rendered list item
+the console shows."""
 
 from __future__ import annotations
 
@@ -22,11 +25,22 @@ from statusdesk.desk.live import group_name
 from statusdesk.desk.models import Message
 from statusdesk.incidents.models import Incident
 
-# The consumer's own look at the database, whatever the layer delivers.
-CHECK_EVERY_SECONDS = 2.0
+# The safety look at the database, for a lost nudge only: news is pushed. On the in-memory layer
+# (the default: one process) the worker's posts (kickoff, step posts, reminders) cannot nudge the
+# web process at all, so it looks more often there; with Redis every process reaches every socket.
+SAFETY_POLL_SECONDS = 30.0
+IN_MEMORY_POLL_SECONDS = 5.0
 # Close codes: the thread is not yours (or does not exist); a bad `since`.
 NOT_YOURS = 4404
 BAD_REQUEST = 4400
+
+
+def safety_poll_seconds(layer: Any) -> float:
+    from channels.layers import InMemoryChannelLayer
+
+    if isinstance(layer, InMemoryChannelLayer):
+        return IN_MEMORY_POLL_SECONDS
+    return SAFETY_POLL_SECONDS
 
 
 class ThreadConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -69,7 +83,7 @@ class ThreadConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(CHECK_EVERY_SECONDS)
+            await asyncio.sleep(safety_poll_seconds(self.channel_layer))
             await self._deliver()
 
     async def _deliver(self) -> None:

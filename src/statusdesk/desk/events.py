@@ -15,10 +15,12 @@ class DeskEvent(models.TextChoices):
     LEFT = "desk.left", "Left the Incident Desk"
     # incident:<id>, desk · message_id, message_kind, mentioned_ids
     POSTED = "desk.posted", "Posted in the desk thread"
-    # incident:<id>, desk · reminder_id, due_at, missed, escalated, recipient_ids
+    # incident:<id>, desk · reminder_id, due_at, missed, skipped, escalated, recipient_ids
     REMINDER_SENT = "desk.reminder_sent", "Reminder sent to post an update"
     # incident:<id> · thread_id
     THREAD_CLOSED = "desk.thread_closed", "Desk thread closed"
+    # desk · active, scheme (never the URL: it is a secret), removed
+    MIRROR_CHANGED = "desk.mirror_changed", "Desk mirror changed"
 
 
 declare_kinds(DeskEvent)

@@ -3,7 +3,7 @@
 The layer carries only "thread of incident N has news"; each consumer then reads the messages
 after the last one it sent from the database, with the access rule checked again. A lost nudge
 (another process on the in-memory layer, a Redis hiccup) costs only latency: every consumer also
-looks at the database every few seconds."""
+takes a slow safety look at the database (consumers.py)."""
 
 from __future__ import annotations
 

@@ -127,6 +127,9 @@ class Reminder(models.Model):
     sent_at = models.DateTimeField()
     # How many update intervals have passed without a public update (2 or more: escalated).
     missed = models.PositiveIntegerField()
+    # How many earlier reminder times passed unsent (the worker was down): the catch-up reminder
+    # stands for them and says so.
+    skipped = models.PositiveIntegerField(default=0)
     escalated = models.BooleanField(default=False)
     recipients = models.JSONField(default=list)  # user ids
     mailed_at = models.DateTimeField(null=True, blank=True)
@@ -169,3 +172,56 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"Mention of user {self.user_id} in message {self.message_id}"
+
+
+# An Apprise URL (the notifications app's chat channels take the same).
+MIRROR_URL_MAX = 2_000
+
+
+class Mirror(models.Model):
+    """The deployment's mirror of the desk's posts to an external chat room (optional): an Apprise
+    URL set by an administrator. One row at most. The URL is a secret: never shown back in full,
+    never logged, never in an event. The worker that sets `claim` (compare-and-set, lapsing at
+    `claimed_until`) is the one sending the owed posts, oldest first."""
+
+    url = models.CharField(max_length=MIRROR_URL_MAX)
+    active = models.BooleanField(default=True)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "Mirror of the desk's posts"
+
+
+class MirrorState(models.TextChoices):
+    QUEUED = "queued", "Waiting"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class MirrorPost(models.Model):
+    """One desk post to copy to the chat room, written by the reaction to `desk.posted` (one per
+    message, whatever re-runs), sent by the worker in message order, retried, then failed."""
+
+    message = models.OneToOneField(Message, on_delete=models.PROTECT, related_name="mirror_post")
+    state = models.CharField(max_length=10, choices=MirrorState.choices, default=MirrorState.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["message_id"]
+        indexes = [
+            models.Index(
+                fields=["message"], name="desk_mirror_owed", condition=models.Q(state="queued")
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Mirror of message {self.message_id} ({self.state})"

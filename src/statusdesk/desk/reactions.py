@@ -7,6 +7,7 @@ from __future__ import annotations
 from statusdesk.core.models import Event
 from statusdesk.core.reactions import reaction
 from statusdesk.desk import services
+from statusdesk.desk.events import DeskEvent
 from statusdesk.desk.models import MessageKind
 from statusdesk.incidents.events import IncidentEvent
 from statusdesk.incidents.models import Incident, IncidentUpdate
@@ -49,3 +50,10 @@ def release_on_resolution(event: Event) -> None:
     incident = _incident(event)
     update = IncidentUpdate.objects.get(pk=event.data["update_id"])
     services.release(incident, at=event.at, event_id=event.pk, resolution=update.message)
+
+
+@reaction("desk.mirror", kinds=[DeskEvent.POSTED], when=services.mirror_wants)
+def mirror_post(event: Event) -> None:
+    """Every desk post (members' and statusdesk's) is owed to the chat room, once; the worker's
+    own task sends it (a transaction cannot take back a chat message)."""
+    services.owe_mirror_post(int(event.data["message_id"]))

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictInt, StrictStr
 
 from statusdesk.core.inputs import Limit
-from statusdesk.desk.models import MESSAGE_MAX
+from statusdesk.desk.models import MESSAGE_MAX, WHY_MAX
 from statusdesk.incidents.schemas import InputSchema, Text
 
 
@@ -49,3 +49,10 @@ class MemberOut(Schema):
     since: datetime
     why: str
     incident_id: int | None = Field(description="For a temporary member: the incident.")
+
+
+class MemberIn(InputSchema):
+    user: Annotated[Text, Limit(254)] | StrictInt = Field(
+        description="The person to add: their e-mail address or user id (an active account)."
+    )
+    why: Annotated[Text, Limit(WHY_MAX)] = Field(description="Why they join the desk.")

@@ -10,6 +10,8 @@ knows nothing of the desk.
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,12 +37,16 @@ from statusdesk.desk import text as desk_text
 from statusdesk.desk.events import DeskEvent
 from statusdesk.desk.models import (
     MESSAGE_MAX,
+    MIRROR_URL_MAX,
     WHY_MAX,
     Membership,
     MembershipKind,
     Mention,
     Message,
     MessageKind,
+    Mirror,
+    MirrorPost,
+    MirrorState,
     Reminder,
     Thread,
 )
@@ -57,6 +63,7 @@ __all__ = [
     "can_read_thread",
     "members",
     "post_message",
+    "account_closing_problem",
     "remove_standing_member",
     "thread_messages",
 ]
@@ -148,18 +155,53 @@ def add_standing_member(
     return membership
 
 
+def active_standing_members() -> QuerySet[Membership]:
+    """The standing members who can act: an inactive account reads nothing (R7 counts these)."""
+    return standing_members().filter(user__is_active=True)
+
+
 def removal_problem(person: User) -> str | None:
     """R7: why removing `person` from the standing members is refused, or None."""
-    standing = standing_members()
-    if not standing.filter(user=person).exists():
+    if not standing_members().filter(user=person).exists():
         return f"{person.email} is not a standing member of the Incident Desk"
-    left = standing.exclude(user=person).count()
+    left = active_standing_members().exclude(user=person).count()
     if left < MINIMUM_STANDING_MEMBERS:
         return (
             f"the Incident Desk must keep at least {MINIMUM_STANDING_MEMBERS} standing members; "
             f"removing {person.email} would leave {left}. Add another standing member first."
         )
     return None
+
+
+def account_closing_problem(person: User, *, deleting: bool = False) -> str | None:
+    """R7: why deactivating (or deleting) the account of `person` is refused, or None: a standing
+    member's account may close only while at least four other active standing members remain."""
+    if person.pk is None or not active_standing_members().filter(user=person).exists():
+        return None
+    left = active_standing_members().exclude(user=person).count()
+    if left >= MINIMUM_STANDING_MEMBERS:
+        return None
+    doing = "deleting" if deleting else "deactivating"
+    return (
+        f"{person.email} is a standing member of the Incident Desk, which must keep at least "
+        f"{MINIMUM_STANDING_MEMBERS} active standing members; {doing} this account would leave "
+        f"{left}. Add another standing member first (Incident Desk, Members: "
+        f"{reverse('desk_members')}), then try again."
+    )
+
+
+def refuse_closing_a_needed_account(person: User) -> None:
+    """Before an account is saved inactive (wherever it is changed: the admin, a script, the
+    shell): refuse when R7 would break. Membership changes and this check are serialised."""
+    if person.pk is None or person.is_active:
+        return
+    if not User.objects.filter(pk=person.pk, is_active=True).exists():
+        return  # already inactive: nothing changes for the desk
+    if transaction.get_connection().in_atomic_block:
+        list(Membership.objects.select_for_update().filter(kind=MembershipKind.STANDING))
+    problem = account_closing_problem(person)
+    if problem:
+        raise IllegalTransition(problem, field="is_active", rule="R7")
 
 
 @transaction.atomic
@@ -402,8 +444,14 @@ def incident_link(incident: Incident) -> str:
     return absolute(reverse("incident_detail", args=[incident.pk]))
 
 
-def issue_link(incident: Incident) -> str:
-    return incident.issue.url or f"{incident_link(incident)}#issue"
+# R8 asks for the issue's address. statusdesk keeps the issue (title, description) on the
+# incident itself; its address elsewhere is the tracker's link, when the manager gave one.
+NO_ISSUE_LINK = "no issue link yet (the issue is on the incident's page)"
+
+
+def issue_line(incident: Incident) -> str:
+    """The kickoff's and handover's issue line: the tracker's link, or says there is none."""
+    return incident.issue.url or NO_ISSUE_LINK
 
 
 def _system_post(
@@ -504,7 +552,7 @@ def kickoff(
         body = (
             f"**Handover.** {_name(developer)} is now the accountable developer of "
             f"INC-{incident.pk}, taking over from {_name(previous)}.\n\n"
-            f"- Issue: {issue_link(incident)}\n- Incident: {incident_link(incident)}"
+            f"- Issue: {issue_line(incident)}\n- Incident: {incident_link(incident)}"
         )
         _system_post(thread, MessageKind.HANDOVER, body, at=at, event_id=event_id)
         return
@@ -514,7 +562,7 @@ def kickoff(
         f"{issue.description}\n\n"
         f"- Accountable developer: {_name(developer)}\n"
         f"- Incident Manager: {_name(incident.manager)}\n"
-        f"- Issue: {issue_link(incident)}\n"
+        f"- Issue: {issue_line(incident)}\n"
         f"- Incident: {incident_link(incident)}"
     )
     _system_post(thread, MessageKind.KICKOFF, body, at=at, event_id=event_id)
@@ -585,12 +633,13 @@ def _missed(incident: Incident, now: datetime) -> int:
     return int((now - incident.next_update_due_at) / interval) + 1
 
 
-def _next_reminder(incident: Incident, claimed: datetime, now: datetime) -> datetime:
-    """The first reminder time after `now` on the incident's interval grid (a worker that was down
-    for hours sends one reminder, not one per lost interval at once)."""
+def _next_reminder(incident: Incident, claimed: datetime, now: datetime) -> tuple[datetime, int]:
+    """The first reminder time after `now` on the incident's interval grid, and how many reminder
+    times after the claimed one have passed unsent (0 unless the worker was down): a worker that
+    was down for hours sends one catch-up reminder that says so, not one per lost interval."""
     interval = timedelta(minutes=incident.reminder_interval_minutes)
-    steps = int((now - claimed) / interval) + 1
-    return claimed + steps * interval
+    skipped = int((now - claimed) / interval)
+    return claimed + (skipped + 1) * interval, skipped
 
 
 def due_reminders(now: datetime) -> QuerySet[Incident]:
@@ -612,7 +661,7 @@ def claim_reminder(incident_id: int, now: datetime) -> Reminder | None:
         claimed = incident.next_reminder_at
         if claimed > now or incident.is_resolved or not incident.reminders_enabled:
             return None
-        new = _next_reminder(incident, claimed, now)
+        new, skipped = _next_reminder(incident, claimed, now)
         won = Incident.objects.filter(pk=incident_id, next_reminder_at=claimed).update(
             next_reminder_at=new
         )
@@ -634,9 +683,16 @@ def claim_reminder(incident_id: int, now: datetime) -> Reminder | None:
             due_at=claimed,
             sent_at=now,
             missed=missed,
+            skipped=skipped,
             escalated=escalated,
             recipients=recipients,
         )
+        if skipped:
+            log.info(
+                "catch-up reminder for incident %s: %d reminder time(s) passed unsent",
+                incident_id,
+                skipped,
+            )
         thread, _ = Thread.objects.get_or_create(incident=incident, defaults={"started_at": now})
         if not thread.read_only:
             body = _reminder_text(incident, reminder)
@@ -650,6 +706,7 @@ def claim_reminder(incident_id: int, now: datetime) -> Reminder | None:
             reminder_id=reminder.pk,
             due_at=claimed.isoformat(),
             missed=missed,
+            skipped=skipped,
             escalated=escalated,
             recipient_ids=recipients,
         )
@@ -665,11 +722,16 @@ def _reminder_text(incident: Incident, reminder: Reminder) -> str:
         f"every {interval} minutes (R10). {_name(incident.manager)}, please post one: "
         f"{incident_link(incident)}"
     )
-    if reminder.escalated:
+    if reminder.missed > 1:
+        text += f"\n\n**{reminder.missed} update intervals have passed without a public update.**"
+    if reminder.skipped:
+        times = "time" if reminder.skipped == 1 else "times"
         text += (
-            f"\n\n**Escalated to the whole desk:** {reminder.missed} update intervals have "
-            "passed without a public update."
+            f" statusdesk's worker was not running at {reminder.skipped} earlier reminder "
+            f"{times}; this one reminder stands for them."
         )
+    if reminder.escalated:
+        text += "\n\n**Escalated to the whole desk.**"
     return text
 
 
@@ -688,9 +750,10 @@ def mail_reminder(reminder_id: int) -> bool:
     if not to:
         return False
     what = "Escalated: " if reminder.escalated else ""
+    missed = f" ({reminder.missed} intervals missed)" if reminder.missed > 1 else ""
     try:
         send_mail(
-            subject=f"{what}INC-{incident.pk} needs a status page update",
+            subject=f"{what}INC-{incident.pk} needs a status page update{missed}",
             message=_reminder_text(incident, reminder).replace("**", ""),
             from_email=None,
             recipient_list=to,
@@ -735,3 +798,308 @@ def overdue_for(user: User) -> QuerySet[Incident]:
         escalated = Reminder.objects.filter(escalated=True).values("incident_id")
         return found.filter(Q(manager=user) | Q(pk__in=escalated)).order_by("next_update_due_at")
     return found.filter(manager=user).order_by("next_update_due_at")
+
+
+# --- the mirror to an external chat room (optional) -------------------------------------------
+
+MIRROR_ATTEMPTS = 8
+MIRROR_FIRST_RETRY = timedelta(seconds=15)
+MIRROR_LONGEST_RETRY = timedelta(minutes=30)
+# A sender's claim on the mirror lapses after this (a killed worker's claim is taken again).
+MIRROR_LEASE = timedelta(seconds=120)
+MIRROR_FAILED_SHOWN = 20
+
+
+def mirror() -> Mirror | None:
+    return Mirror.objects.first()
+
+
+def mirror_wants(event: Any) -> bool:
+    """The reaction's filter, asked when a post is recorded: only while a mirror is on."""
+    return Mirror.objects.filter(active=True).exists()
+
+
+def masked_url(url: str) -> str:
+    """What an administrator sees of the secret URL: its scheme only."""
+    scheme, sep, _ = url.partition("://")
+    return f"{scheme}://…" if sep and scheme.isalnum() else "…"
+
+
+def _secret_parts(url: str) -> list[str]:
+    parts = [url]
+    rest = url.partition("://")[2]
+    for piece in re.split(r"[/:@?&=#,]+", rest):
+        if len(piece) >= 4:
+            parts.append(piece)
+    return sorted(set(parts), key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (an error from the chat service) without any part of the secret URL."""
+    for part in _secret_parts(url):
+        text = text.replace(part, "…")
+    return text
+
+
+def _require_mirror_admin(actor: User) -> None:
+    if not actor.is_active or not (
+        actor.is_superuser or actor.groups.filter(name=Role.ADMINISTRATOR.value).exists()
+    ):
+        raise NotAllowed("only administrators set the desk's mirror")
+
+
+def _mirror_url(problems: Problems, url: str) -> str:
+    from statusdesk.notifications.services import apprise_url_problem
+
+    text = (url or "").strip()
+    if len(text) > MIRROR_URL_MAX:
+        problems.add("url", f"the Apprise URL must be at most {MIRROR_URL_MAX} characters")
+    else:
+        problem = apprise_url_problem(text)
+        if problem:
+            problems.add("url", problem)
+    return text
+
+
+@transaction.atomic
+def set_mirror(*, actor: User, url: str | None, active: bool) -> Mirror:
+    """An administrator sets (or turns on or off) the mirror. An empty `url` keeps the current
+    one (it is never shown back, so a form cannot send it again)."""
+    _require_mirror_admin(actor)
+    current = Mirror.objects.select_for_update().first()
+    problems = Problems()
+    new_url = (url or "").strip()
+    if new_url or current is None:
+        new_url = _mirror_url(problems, new_url)
+    problems.raise_if_any()
+    now = timezone.now()
+    if current is None:
+        current = Mirror(url=new_url, changed_at=now)
+    elif new_url:
+        current.url = new_url
+    current.active = active
+    current.changed_at = now
+    current.changed_by = actor
+    current.save()
+    record(
+        DeskEvent.MIRROR_CHANGED,
+        subject="desk",
+        at=now,
+        actor=actor,
+        active=active,
+        scheme=masked_url(current.url),
+        removed=False,
+    )
+    return current
+
+
+@transaction.atomic
+def remove_mirror(*, actor: User) -> None:
+    """An administrator removes the mirror: nothing more is copied; what waited is not sent."""
+    _require_mirror_admin(actor)
+    current = Mirror.objects.select_for_update().first()
+    if current is None:
+        raise NotFound("there is no mirror to remove", field="url")
+    now = timezone.now()
+    MirrorPost.objects.filter(state=MirrorState.QUEUED).update(
+        state=MirrorState.FAILED, last_error="not sent: the mirror was removed"
+    )
+    current.delete()
+    record(
+        DeskEvent.MIRROR_CHANGED,
+        subject="desk",
+        at=now,
+        actor=actor,
+        active=False,
+        scheme="",
+        removed=True,
+    )
+
+
+def send_mirror_test(*, actor: User) -> None:
+    """An administrator's "send a test message": sent now, its failure shown to them (without
+    the URL)."""
+    from statusdesk.notifications.transports import TransportError, notify_chat
+
+    _require_mirror_admin(actor)
+    current = mirror()
+    if current is None:
+        raise IllegalTransition("set the mirror's Apprise URL first", field="url")
+    try:
+        notify_chat(
+            current.url,
+            title=f"Test message from the Incident Desk of {settings.STATUSDESK_PAGE_NAME}",
+            body="The desk's posts will be copied to this room.",
+        )
+    except TransportError as exc:
+        raise RuleViolation(
+            f"the test message was not sent: {scrub(str(exc), current.url)}", field="url"
+        ) from exc
+
+
+def owe_mirror_post(message_id: int) -> MirrorPost | None:
+    """The reaction's work: one mirror post per desk post (a re-run writes nothing more)."""
+    if not Mirror.objects.filter(active=True).exists():
+        return None
+    now = timezone.now()
+    post, created = MirrorPost.objects.get_or_create(
+        message_id=message_id, defaults={"next_attempt_at": now, "created_at": now}
+    )
+    if created:
+        transaction.on_commit(_queue_mirror, robust=True)
+    return post
+
+
+def _queue_mirror(delay: float | None = None) -> None:
+    try:
+        from statusdesk.desk.tasks import mirror_posts
+
+        if delay:
+            mirror_posts.schedule(delay=delay)
+        else:
+            mirror_posts()
+    except Exception:
+        log.warning("could not queue the mirror; the periodic task will send", exc_info=True)
+
+
+def _mirror_backoff(attempts: int) -> timedelta:
+    delay = MIRROR_FIRST_RETRY * 2 ** max(attempts - 1, 0)
+    return min(delay, MIRROR_LONGEST_RETRY)
+
+
+def _mirror_text(message: Message) -> tuple[str, str]:
+    incident_id = message.thread.incident_id
+    title = f"INC-{incident_id} · {message.get_kind_display()}"
+    who = _name(message.author) if message.author_id else "statusdesk"
+    link = absolute(reverse("desk_thread", args=[incident_id]))
+    return title, f"{who}:\n{message.text}\n\n{link}"
+
+
+def _claim_mirror(now: datetime) -> tuple[Mirror, str] | None:
+    token = uuid.uuid4().hex
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    if (
+        not Mirror.objects.filter(active=True)
+        .filter(free)
+        .update(claim=token, claimed_until=now + MIRROR_LEASE)
+    ):
+        return None
+    found = Mirror.objects.filter(claim=token).first()
+    return (found, token) if found is not None else None
+
+
+def send_mirror_posts() -> int:
+    """The worker's part: whoever claims the mirror sends the owed posts oldest first, one at a
+    time, until none is due; a failure holds the ones behind it (order), retried with backoff
+    and, after MIRROR_ATTEMPTS, failed together with those waiting behind it. Returns how many
+    were sent."""
+    from statusdesk.notifications.transports import TransportError, notify_chat
+
+    sent = 0
+    while True:
+        now = timezone.now()
+        claimed = _claim_mirror(now)
+        if claimed is None:
+            return sent  # another worker is sending (it looks again when it lets go)
+        current, token = claimed
+        retry_in: float | None = None
+        try:
+            while True:
+                head = (
+                    MirrorPost.objects.filter(state=MirrorState.QUEUED)
+                    .select_related("message", "message__author", "message__thread")
+                    .order_by("message_id")
+                    .first()
+                )
+                now = timezone.now()
+                if head is None:
+                    break
+                if head.next_attempt_at > now:
+                    retry_in = (head.next_attempt_at - now).total_seconds()
+                    break
+                if current.claimed_until is not None and now > current.claimed_until - (
+                    MIRROR_LEASE / 2
+                ):
+                    Mirror.objects.filter(pk=current.pk, claim=token).update(
+                        claimed_until=now + MIRROR_LEASE
+                    )
+                    current.claimed_until = now + MIRROR_LEASE
+                title, body = _mirror_text(head.message)
+                try:
+                    notify_chat(current.url, title=title, body=body)
+                except TransportError as exc:
+                    retry_in = _mirror_failed(head, scrub(str(exc), current.url), exc.permanent)
+                    break
+                except Exception as exc:  # a fault of ours: retried the same way
+                    log.warning("mirror post %s could not be sent (%s)", head.pk, type(exc))
+                    retry_in = _mirror_failed(head, type(exc).__name__, False)
+                    break
+                MirrorPost.objects.filter(pk=head.pk, state=MirrorState.QUEUED).update(
+                    state=MirrorState.SENT, sent_at=timezone.now(), last_error=""
+                )
+                sent += 1
+        finally:
+            Mirror.objects.filter(pk=current.pk, claim=token).update(claim="", claimed_until=None)
+        if retry_in is not None:
+            _queue_mirror(delay=retry_in + 0.05)
+            return sent
+        # Let go, then look once more: a post committed while we held the claim is not left.
+        if not MirrorPost.objects.filter(
+            state=MirrorState.QUEUED, next_attempt_at__lte=timezone.now()
+        ).exists():
+            return sent
+
+
+def _mirror_failed(post: MirrorPost, error: str, permanent: bool) -> float | None:
+    """A failed attempt on the oldest owed post: retried after a backoff (its delay returned),
+    or, after the last attempt, failed with every post waiting behind it (the room has not
+    taken a post for that long; an administrator retries them, in order)."""
+    attempts = post.attempts + 1
+    now = timezone.now()
+    if permanent or attempts >= MIRROR_ATTEMPTS:
+        MirrorPost.objects.filter(pk=post.pk).update(
+            state=MirrorState.FAILED, attempts=attempts, last_error=error[-1000:]
+        )
+        MirrorPost.objects.filter(state=MirrorState.QUEUED, created_at__lte=now).update(
+            state=MirrorState.FAILED,
+            last_error=f"not sent: the post before it failed ({error[-300:]})",
+        )
+        log.warning("mirror post %s failed after %d attempt(s)", post.pk, attempts)
+        return None
+    due = now + _mirror_backoff(attempts)
+    MirrorPost.objects.filter(pk=post.pk).update(
+        attempts=attempts, next_attempt_at=due, last_error=error[-1000:]
+    )
+    return (due - now).total_seconds()
+
+
+def retry_mirror_posts(*, actor: User) -> int:
+    """An administrator's "retry": the failed posts are owed again, sent in order."""
+    _require_mirror_admin(actor)
+    count = MirrorPost.objects.filter(state=MirrorState.FAILED).update(
+        state=MirrorState.QUEUED, attempts=0, next_attempt_at=timezone.now()
+    )
+    if count:
+        transaction.on_commit(_queue_mirror, robust=True)
+    return count
+
+
+def mirror_figures() -> dict[str, Any]:
+    """What the mirror page shows: how many posts wait, were sent, failed; the latest failures."""
+    from django.db.models import Count
+
+    counts = dict.fromkeys(MirrorState.values, 0)
+    for state, n in MirrorPost.objects.values_list("state").annotate(n=Count("id")).order_by():
+        counts[state] = n
+    failed = list(
+        MirrorPost.objects.filter(state=MirrorState.FAILED)
+        .select_related("message", "message__thread")
+        .order_by("-message_id")[:MIRROR_FAILED_SHOWN]
+    )
+    return {"counts": counts, "failed": failed}
+
+
+def mirror_owed() -> bool:
+    return MirrorPost.objects.filter(
+        state=MirrorState.QUEUED, next_attempt_at__lte=timezone.now()
+    ).exists()

@@ -36,3 +36,16 @@ def reminders_on_startup() -> None:
 def mail_mentions(message_id: int) -> None:
     """E-mail the readers @mentioned in one message (the periodic task mails any left over)."""
     services.mail_pending_mentions(message_id)
+
+
+@db_task(name="desk.mirror_posts")
+def mirror_posts() -> None:
+    """Copy the owed desk posts to the chat room, in order (docs/desk.md, the mirror)."""
+    services.send_mirror_posts()
+
+
+@db_periodic_task(crontab(minute="*"), name="desk.mirror_sweep")
+def mirror_sweep() -> None:
+    """Every minute: send what a lost task or a killed worker left owed."""
+    if services.mirror_owed():
+        services.send_mirror_posts()
