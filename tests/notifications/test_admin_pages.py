@@ -132,3 +132,37 @@ def test_a_chat_channel_needs_an_apprise_url(admin_user: User) -> None:
     assert refused.status_code == 200
     assert b"not an Apprise URL" in refused.content
     assert not ChatChannel.objects.exists()
+
+
+def test_a_chat_channel_url_is_never_shown_back_nor_in_a_failure(admin_user: User) -> None:
+    """The URL holds the room's token: the admin shows its scheme only, keeps it when the field is
+    left empty, and a failed test message (nothing listens on the port) names no part of it."""
+    secret = "json://127.0.0.1:9/T0KENs3cr3tvalue"
+    admin = _signed_in(admin_user)
+    admin.post(
+        "/admin/notifications/chatchannel/add/",
+        {"name": "Ops room", "url": secret, "all_components": "on", "active": "on"},
+    )
+    channel = ChatChannel.objects.get()
+    for page in (
+        "/admin/notifications/chatchannel/",
+        f"/admin/notifications/chatchannel/{channel.pk}/change/",
+    ):
+        shown = admin.get(page)
+        assert shown.status_code == 200
+        assert b"T0KENs3cr3tvalue" not in shown.content
+        assert "json://…".encode() in shown.content
+    kept = admin.post(
+        f"/admin/notifications/chatchannel/{channel.pk}/change/",
+        {"name": "Ops room 2", "url": "", "all_components": "on", "active": "on"},
+    )
+    assert kept.status_code == 302, kept.content
+    channel.refresh_from_db()
+    assert (channel.name, channel.url) == ("Ops room 2", secret)
+    failed = admin.post(
+        "/admin/notifications/chatchannel/",
+        {"action": "send_test_message", "_selected_action": [str(channel.pk)]},
+        follow=True,
+    )
+    assert b"test message was not sent" in failed.content
+    assert b"T0KENs3cr3tvalue" not in failed.content

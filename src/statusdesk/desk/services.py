@@ -10,7 +10,6 @@ knows nothing of the desk.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +50,7 @@ from statusdesk.desk.models import (
     Thread,
 )
 from statusdesk.incidents.models import Incident, IncidentStatus
+from statusdesk.notifications.transports import masked_url
 
 log = logging.getLogger(__name__)
 
@@ -819,28 +819,6 @@ def mirror_wants(event: Any) -> bool:
     return Mirror.objects.filter(active=True).exists()
 
 
-def masked_url(url: str) -> str:
-    """What an administrator sees of the secret URL: its scheme only."""
-    scheme, sep, _ = url.partition("://")
-    return f"{scheme}://…" if sep and scheme.isalnum() else "…"
-
-
-def _secret_parts(url: str) -> list[str]:
-    parts = [url]
-    rest = url.partition("://")[2]
-    for piece in re.split(r"[/:@?&=#,]+", rest):
-        if len(piece) >= 4:
-            parts.append(piece)
-    return sorted(set(parts), key=len, reverse=True)
-
-
-def scrub(text: str, url: str) -> str:
-    """`text` (an error from the chat service) without any part of the secret URL."""
-    for part in _secret_parts(url):
-        text = text.replace(part, "…")
-    return text
-
-
 def _require_mirror_admin(actor: User) -> None:
     if not actor.is_active or not (
         actor.is_superuser or actor.groups.filter(name=Role.ADMINISTRATOR.value).exists()
@@ -932,9 +910,7 @@ def send_mirror_test(*, actor: User) -> None:
             body="The desk's posts will be copied to this room.",
         )
     except TransportError as exc:
-        raise RuleViolation(
-            f"the test message was not sent: {scrub(str(exc), current.url)}", field="url"
-        ) from exc
+        raise RuleViolation(f"the test message was not sent: {str(exc)}", field="url") from exc
 
 
 def owe_mirror_post(message_id: int) -> MirrorPost | None:
@@ -1028,7 +1004,7 @@ def send_mirror_posts() -> int:
                 try:
                     notify_chat(current.url, title=title, body=body)
                 except TransportError as exc:
-                    retry_in = _mirror_failed(head, scrub(str(exc), current.url), exc.permanent)
+                    retry_in = _mirror_failed(head, str(exc), exc.permanent)
                     break
                 except Exception as exc:  # a fault of ours: retried the same way
                     log.warning("mirror post %s could not be sent (%s)", head.pk, type(exc))

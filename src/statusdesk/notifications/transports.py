@@ -4,6 +4,7 @@ webhooks over urllib3 (to the address that was checked, with timeouts), chat thr
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from types import TracebackType
@@ -181,7 +182,32 @@ def apprise_supports(url: str) -> bool:
     return bool(apprise.Apprise().add(url))
 
 
+def masked_url(url: str) -> str:
+    """What an administrator sees of an Apprise URL (a secret: it holds the room's token): its
+    scheme only."""
+    scheme, sep, _ = url.partition("://")
+    return f"{scheme}://…" if sep and scheme.isalnum() else "…"
+
+
+def _secret_parts(url: str) -> list[str]:
+    parts = [url]
+    rest = url.partition("://")[2]
+    for piece in re.split(r"[/:@?&=#,]+", rest):
+        if len(piece) >= 4:
+            parts.append(piece)
+    return sorted(set(parts), key=len, reverse=True)
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (what a chat service or Apprise said) without any part of the secret URL."""
+    for part in _secret_parts(url):
+        text = text.replace(part, "…")
+    return text
+
+
 def notify_chat(url: str, *, title: str, body: str) -> None:
+    """Post to a chat room through Apprise. A failure's message never holds the URL or a part of
+    it (it is shown to administrators and kept with the delivery)."""
     import apprise
 
     sender = apprise.Apprise()
@@ -191,4 +217,5 @@ def notify_chat(url: str, *, title: str, body: str) -> None:
         ok = sender.notify(title=title, body=body)
         said = output.getvalue().strip() if hasattr(output, "getvalue") else ""
     if not ok:
+        said = scrub(said, url)
         raise TransportError(said[-500:] or "the chat service did not accept the message")
