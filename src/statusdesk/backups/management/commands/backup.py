@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from statusdesk.backups.services import KIND_NAMES, BackupError, take_backup
@@ -32,3 +34,9 @@ class Command(BaseCommand):
             f"  {done.contents.tables} tables, {sum(done.contents.rows.values()):,} rows, "
             f"{done.contents.events:,} events (latest {done.contents.latest_event_at or 'none'})"
         )
+        if not os.environ.get("STATUSDESK_SECRET_KEY"):
+            # Subscribers' confirm, preferences and unsubscribe links are signed with it.
+            self.stdout.write(
+                f"  the secret key is not in the backup: keep {settings.VAR_DIR / 'secret_key'} "
+                "with it (sent links are signed with it)"
+            )
