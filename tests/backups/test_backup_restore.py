@@ -289,3 +289,22 @@ def test_a_backup_never_replaces_a_file(loaded: Loaded) -> None:
     done = run(loaded.site, "backup", str(loaded.backup))
     assert done.returncode != 0
     assert "already exists" in done.stderr
+
+
+def test_a_backup_older_than_the_code_says_to_migrate(tmp_path: Path) -> None:
+    with (
+        a_site(tmp_path / "old", migrated=False) as old,
+        a_site(tmp_path / "new", migrated=False) as new,
+    ):
+        # The schema of an older statusdesk: the event log's app only, none of the later ones.
+        old.cli("migrate", "core", "--noinput", "-v", "0")
+        backup = tmp_path / "old.backup"
+        old.cli("backup", str(backup))
+        output = new.cli("restore", str(backup))
+        assert "The backup is older than this code" in output
+        assert "run `statusdesk migrate`" in output
+        assert "incidents: not in this backup" in output
+        assert "events: 0" in output
+        # And the advice works: the restored database migrates to the current schema.
+        new.cli("migrate", "--noinput", "-v", "0")
+        assert "incidents_incident" in new.tables()
