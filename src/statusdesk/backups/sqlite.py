@@ -111,6 +111,8 @@ def backup(target: Path) -> Contents:
 
 def restore(source: Path, *, force: bool) -> None:
     target = database_path()
+    if target.exists() and source.samefile(target):
+        raise BackupError(f"{source} is the database itself, not a backup of it")
     try:
         saved = _read_only(source)
     except sqlite3.Error as exc:
