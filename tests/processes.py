@@ -214,6 +214,36 @@ class Site:
         rows = self.sql(query, *params)
         return rows[0][0] if rows else None
 
+    def tables(self) -> list[str]:
+        """The names of the site's tables (SQLite's own and PostgreSQL's catalogs left out)."""
+        if self.vendor == "postgresql":
+            query = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        else:
+            query = (
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+            )
+        return [row[0] for row in self.sql(query)]
+
+    def row_counts(self) -> dict[str, int]:
+        """Every table of the site with its number of rows."""
+        return {
+            table: int(self.value(f'SELECT COUNT(*) FROM "{table}"')) for table in self.tables()
+        }
+
+    def event_log(self) -> list[tuple[Any, ...]]:
+        """The event log in id order: (id, kind, subject, at, recorded_at, actor, data, every
+        subject key), as the database holds it."""
+        subjects: dict[int, list[str]] = {}
+        for event_id, key in self.sql(
+            "SELECT event_id, key FROM core_eventsubject ORDER BY event_id, key"
+        ):
+            subjects.setdefault(event_id, []).append(key)
+        rows = self.sql(
+            "SELECT id, kind, subject, at, recorded_at, actor_id, data FROM core_event ORDER BY id"
+        )
+        return [(*row, tuple(subjects.get(row[0], ()))) for row in rows]
+
     # --- clean-up ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -247,10 +277,12 @@ class Site:
 
 
 @contextmanager
-def a_site(root: Path) -> Iterator[Site]:
+def a_site(root: Path, *, migrated: bool = True) -> Iterator[Site]:
+    """A site of its own, migrated (or, `migrated=False`, an empty database: no table at all)."""
     site = Site(root)
     try:
-        site.cli("migrate", "--noinput", "-v", "0")
+        if migrated:
+            site.cli("migrate", "--noinput", "-v", "0")
         yield site
     finally:
         site.close()

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "statusdesk.postmortems",
     "statusdesk.analytics",
     "statusdesk.desk",
+    "statusdesk.backups",
 ]
 
 MIDDLEWARE = [
