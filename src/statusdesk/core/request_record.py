@@ -158,6 +158,8 @@ def _incident_id(route: str, kwargs: Mapping[str, Any]) -> int | None:
     value = kwargs.get("incident_id")
     if value is None and "incidents/<int:pk>" in route:
         value = kwargs.get("pk")
+    if isinstance(value, str) and value.isdigit():  # django-ninja's path parameters
+        return int(value)
     return value if isinstance(value, int) else None
 
 

@@ -7,17 +7,11 @@ from datetime import timedelta
 
 from django.db import close_old_connections
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, on_startup
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
 from statusdesk.core import reactions
-from statusdesk.core.logs import job_finished, job_started
 
 log = logging.getLogger(__name__)
-
-
-# One log line per task run, whichever app's task (statusdesk.core.logs).
-HUEY.pre_execute(name="statusdesk.job_started")(job_started)
-HUEY.post_execute(name="statusdesk.job_finished")(job_finished)
 
 
 @db_task(name="core.react")
