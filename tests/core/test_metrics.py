@@ -21,7 +21,7 @@ from statusdesk.core.models import Event, ReactionRun
 from statusdesk.incidents import services
 from statusdesk.incidents.models import Component
 from statusdesk.notifications.models import Delivery, DeliveryState
-from tests.core.test_request_log import asgi_get
+from tests.core.test_request_log import _connections_kept, asgi_get  # noqa: F401 (a fixture)
 from tests.factories import (
     a_confirmed_incident,
     a_published_incident,
