@@ -906,7 +906,7 @@ def delivery_backlog() -> dict[str, int]:
     owed = Delivery.objects.filter(state__in=PENDING_STATES).order_by().values("state")
     for row in owed.annotate(count=Count("id")):
         counts[row["state"]] = row["count"]
-    counts[DeliveryState.FAILED] = Delivery.objects.filter(state=DeliveryState.FAILED).count()
+    counts[str(DeliveryState.FAILED)] = Delivery.objects.filter(state=DeliveryState.FAILED).count()
     return counts
 
 
