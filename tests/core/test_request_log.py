@@ -244,6 +244,23 @@ def test_a_subscription_link_logs_its_route_never_its_token(
         assert part not in every_line(caplog)
 
 
+def test_djangos_own_line_about_a_refused_link_does_not_show_its_token(
+    caplog: pytest.LogCaptureFixture, admin_user: User
+) -> None:
+    """Django logs "Not Found: <path>" for every 4xx answer: a link used after unsubscribing
+    answers 404, and its path names the token."""
+    subscriber = a_subscriber(admin_user)
+    token = notification_services.token_for(subscriber, notification_services.Purpose.UNSUBSCRIBE)
+    notification_services.unsubscribe(token)  # a new key: the old link no longer acts
+    caplog.set_level(logging.DEBUG)
+    status, _, _ = asgi_get(f"/subscriptions/manage/{token}/")
+    assert status >= 400
+    django_lines = [r for r in caplog.records if r.name == "django.request"]
+    assert django_lines and "/subscriptions/manage/<str:token>/" in django_lines[-1].getMessage()
+    for part in token.split(":"):
+        assert part not in every_line(caplog)
+
+
 def test_an_answer_from_memory_is_logged_under_its_route_with_an_id_of_its_own(
     caplog: pytest.LogCaptureFixture, components: list[Component]
 ) -> None:
@@ -333,3 +350,22 @@ def test_a_failing_task_logs_its_outcome_and_error_kind_not_its_message(
     assert line["error"] == "RuntimeError"
     assert line["level"] == "WARNING"
     assert "hunter2" not in json.dumps(line)
+
+
+def test_request_lines_can_be_left_out_and_requests_are_still_counted(
+    caplog: pytest.LogCaptureFixture, settings: Any
+) -> None:
+    from statusdesk.core.metrics import process_registry
+
+    def count() -> float:
+        labels = {"route": "/healthz", "method": "GET", "status": "2xx"}
+        name = "statusdesk_http_request_duration_seconds_count"
+        return process_registry.get_sample_value(name, labels) or 0.0
+
+    settings.STATUSDESK_LOG_REQUESTS = False
+    caplog.set_level(logging.INFO, logger="statusdesk.requests")
+    before = count()
+    _, headers, _ = asgi_get("/healthz")
+    assert request_lines(caplog) == []
+    assert count() == before + 1
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["x-request-id"])

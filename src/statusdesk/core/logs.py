@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,9 +94,12 @@ class TextFormatter(logging.Formatter):
         return f"{text} {shown}" if shown else text
 
 
+_NEEDS_QUOTES = re.compile(r'[\s"]')
+
+
 def _text(value: Any) -> str:
     text = str(value)
-    return json.dumps(text) if (not text or any(c.isspace() or c == '"' for c in text)) else text
+    return json.dumps(text) if (not text or _NEEDS_QUOTES.search(text)) else text
 
 
 def logging_config(fmt: str, level: str) -> dict[str, Any]:
@@ -103,7 +108,10 @@ def logging_config(fmt: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "statusdesk.core.logs.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "statusdesk.core.logs.RequestIdFilter"},
+            "request_path": {"()": "statusdesk.core.logs.RequestPathFilter"},
+        },
         "formatters": {
             "text": {"()": "statusdesk.core.logs.TextFormatter"},
             "json": {"()": "statusdesk.core.logs.JsonFormatter"},
@@ -126,8 +134,52 @@ def logging_config(fmt: str, level: str) -> dict[str, Any]:
                 else {"propagate": False}
             ),
             "axes": {"level": "WARNING"},
+            "django.request": {"filters": ["request_path"]},
         },
     }
+
+
+# --- paths, without their secrets ---------------------------------------------------------------
+
+# URL parameters whose values are secrets: a path naming one is logged as its route.
+SECRET_PARAMETERS = re.compile(r"token|key|secret|signature|password", re.IGNORECASE)
+# A segment of a path that matched no route and could be a token (a mistyped or slash-less link).
+TOKEN_LIKE_SEGMENT = re.compile(r"[A-Za-z0-9._:=~+-]{20,}")
+
+
+def route_of(match: Any) -> str | None:
+    """The URL pattern a request matched (`/manage/incidents/<int:pk>/`), None for no match."""
+    if match is None or not match.route:
+        return None
+    return "/" + str(match.route).lstrip("^").rstrip("$")
+
+
+def loggable_path(path: str, route: str | None, kwargs: Mapping[str, Any]) -> str:
+    """The path as the log may show it: its route when the URL names a secret
+    (`/subscriptions/unsubscribe/<str:token>/`), any token-like segment `[redacted]` when it
+    matched no route, else the path (never with its query string, which is not part of it)."""
+    if route is None:
+        return "/".join(
+            "[redacted]" if TOKEN_LIKE_SEGMENT.fullmatch(part) else part for part in path.split("/")
+        )
+    if any(SECRET_PARAMETERS.search(name) for name in kwargs):
+        return route
+    return path
+
+
+class RequestPathFilter(logging.Filter):
+    """Django's own lines about a request ("Not Found: /…", "Internal Server Error: /…", on the
+    `django.request` logger) name its path: the same path the request line would show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        path = getattr(request, "path", None)
+        if isinstance(path, str) and isinstance(record.args, tuple) and path in record.args:
+            match = getattr(request, "resolver_match", None)
+            route = route_of(match)
+            safe = loggable_path(path, route, match.kwargs if match is not None else {})
+            record.args = tuple(safe if arg == path else arg for arg in record.args)
+        return True
 
 
 # --- background jobs --------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
-from statusdesk.core.logs import current_request_id
+from statusdesk.core.logs import current_request_id, loggable_path, route_of
 from statusdesk.core.metrics import observe_request
 
 log = logging.getLogger("statusdesk.requests")
@@ -46,11 +46,6 @@ SCOPE_KEY = "statusdesk.request"
 # lines or flood them.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
-# URL parameters whose values are secrets: the path is logged as its route when one is named.
-SECRET_PARAMETERS = re.compile(r"token|key|secret|signature|password", re.IGNORECASE)
-# A segment of an unmatched path that could be a token (a mistyped or slash-less link).
-TOKEN_LIKE_SEGMENT = re.compile(r"[A-Za-z0-9._:=~+-]{20,}")
-
 UNMATCHED = "unmatched"
 STATIC = "static"
 
@@ -63,12 +58,6 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
                 return candidate
             break
     return uuid.uuid4().hex
-
-
-def redact_unmatched(path: str) -> str:
-    return "/".join(
-        "[redacted]" if TOKEN_LIKE_SEGMENT.fullmatch(part) else part for part in path.split("/")
-    )
 
 
 class RequestRecord:
@@ -112,8 +101,10 @@ def finish(
     route = record.get("route")
     if route is None:
         route = STATIC if raw_path.startswith(settings.STATIC_URL) else UNMATCHED
-    path = record.get("path") or redact_unmatched(raw_path)
+    path = record.get("path") or loggable_path(raw_path, None, {})
     observe_request(route=route, method=method, status=status, seconds=seconds)
+    if not settings.STATUSDESK_LOG_REQUESTS:
+        return
     duration_ms = round(seconds * 1000, 1)
     fields = {
         "request_id": request_id,
@@ -176,11 +167,10 @@ class RouteRecordMiddleware:
         if record is None:
             return response  # not served by statusdesk.asgi (the test client)
         match = request.resolver_match
-        if match is not None and match.route:
-            route = "/" + match.route.lstrip("^").rstrip("$")
+        route = route_of(match)
+        if match is not None and route is not None:
             record["route"] = route
-            named_secret = any(SECRET_PARAMETERS.search(name) for name in match.kwargs)
-            record["path"] = route if named_secret else request.path
+            record["path"] = loggable_path(request.path, route, match.kwargs)
             record["incident_id"] = _incident_id(route, match.kwargs)
         record["user_id"] = _user_id(request)
         return response
