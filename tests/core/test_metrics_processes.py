@@ -88,15 +88,16 @@ def test_two_processes_add_up_their_requests_and_log_json_lines(site: Site, tmp_
     assert healthz_count(fetch(ports[0], "/metrics", bearer)[2]) == before + 5
     assert healthz_count(fetch(ports[1], "/metrics", bearer)[2]) == before + 5
 
-    lines = wait_for(
-        lambda: [
+    def proxied() -> list[dict[str, Any]]:
+        return [
             line
             for line in json_request_lines(site, "web-b")
             if line["request_id"].startswith("nginx-request-")
-        ],
-        timeout=10,
-        what="web-b's request lines",
-    )
+        ]
+
+    # A request's line is written just after its answer is sent: wait for both.
+    wait_for(lambda: len(proxied()) >= 2, timeout=10, what="web-b's request lines")
+    lines = proxied()
     assert [line["request_id"] for line in lines] == ["nginx-request-0000", "nginx-request-0001"]
     assert all(line["route"] == "/healthz" and line["status"] == 200 for line in lines)
     # uvicorn's own lines come through the same JSON log.
