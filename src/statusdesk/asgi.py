@@ -13,14 +13,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from statusdesk.core.request_record import RequestRecord  # noqa: E402
 from statusdesk.desk.routing import websocket_urlpatterns  # noqa: E402
 from statusdesk.statuspage.fastpath import SnapshotFastPath  # noqa: E402
 
-# HTTP goes through the fast path exactly as before; websockets (the desk's live threads) go to
-# Channels, with the session's user and only from the allowed hosts' pages.
+# HTTP goes through the request record (its id, latency figure and log line; outermost, so that
+# the answers from memory count too), then the fast path; websockets (the desk's live threads) go
+# to Channels, with the session's user and only from the allowed hosts' pages.
 application = ProtocolTypeRouter(
     {
-        "http": SnapshotFastPath(django_application),
+        "http": RequestRecord(SnapshotFastPath(django_application)),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -13,6 +13,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from statusdesk.core.files import private_directory, private_sqlite_file
+from statusdesk.core.logs import log_format, logging_config
+from statusdesk.core.metrics_access import check_token, parse_networks
 from statusdesk.core.paths import var_dir
 from statusdesk.core.timezones import parse_display_zone
 
@@ -97,6 +99,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The route, user and incident of each request, for its log line and its latency figure
+    # (statusdesk.core.request_record; the ASGI application in front times and logs it).
+    "statusdesk.core.request_record.RouteRecordMiddleware",
     # Last: turns a sign-in refused for too many failures into the sign-in page saying so.
     "axes.middleware.AxesMiddleware",
 ]
@@ -319,14 +324,19 @@ STATUSDESK_PUBLIC_URL = (
     or f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("STATUSDESK_LOG_LEVEL", "INFO")},
-    # The Huey consumer installs its own handler on "huey"; without this every line shows twice.
-    "loggers": {"huey": {"propagate": False}, "axes": {"level": "WARNING"}},
-}
+# The log (statusdesk.core.logs): readable text lines by default, one JSON object a line with
+# STATUSDESK_LOG_FORMAT=json; a line per request and per background job either way.
+STATUSDESK_LOG_FORMAT = log_format(os.environ.get("STATUSDESK_LOG_FORMAT"))
+# A line per HTTP request (on by default). A line costs about 0.1 ms of a process's time: where
+# nginx's access log (with $request_id) is enough, STATUSDESK_LOG_REQUESTS=0 leaves them out;
+# /metrics still counts every request, and X-Request-ID is still answered.
+STATUSDESK_LOG_REQUESTS = _env_bool("STATUSDESK_LOG_REQUESTS", True)
+LOGGING = logging_config(STATUSDESK_LOG_FORMAT, os.environ.get("STATUSDESK_LOG_LEVEL", "INFO"))
+
+# /metrics (statusdesk.core.metrics): off unless a bearer token or allowed networks are set (with
+# both, a scrape needs both). The client's address is the one STATUSDESK_CLIENT_IP_HEADER says.
+STATUSDESK_METRICS_TOKEN = check_token(os.environ.get("STATUSDESK_METRICS_TOKEN", ""))
+STATUSDESK_METRICS_ALLOW = parse_networks(os.environ.get("STATUSDESK_METRICS_ALLOW", ""))
 
 # --- the Incident Desk's live threads (Django Channels) ------------------------------------------
 

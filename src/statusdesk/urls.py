@@ -4,6 +4,8 @@
   (`statuspage`), no login; published data only.
 - `/manage/…`: the console (dashboard, reports, incidents, sign-in), login required.
 - `/api/v1/`, `/admin/`, `/rules/`, `/healthz`, `/i18n/setlang/` (the language switcher).
+- `/metrics`: Prometheus figures, off unless a token or allowed networks are set
+  (`core/metrics.py`, docs/deploy.md).
 - The console's old addresses (`/reports/…`, `/incidents/`, `/incidents/<id>/…`, `/login/`,
   `/logout/`) answer a temporary redirect to their place under /manage/ (see
   `core/moved.py`), so bookmarks keep working for a while.
@@ -15,11 +17,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from statusdesk.api import api
+from statusdesk.core.metrics import metrics
 from statusdesk.core.moved import moved_to_manage
 from statusdesk.core.views import healthz, rules_page
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("rules/", rules_page, name="rules"),
     path("api/v1/", api.urls),
     # The public side: the status page, the Incidents Page and incident pages, Statuspage's

@@ -98,7 +98,12 @@ def test_the_sweep_runs_what_was_committed_but_never_queued():
     assert reactions.sweep() == 1
     assert reactions.sweep(grace=timedelta(0)) == 0
     assert Echo.objects.count() == 1
-    assert reactions.backlog() == {"pending": 0, "failed": 0, "oldest_pending_seconds": 0.0}
+    assert reactions.backlog() == {
+        "pending": 0,
+        "failed": 0,
+        "oldest_pending_seconds": 0.0,
+        "lag_seconds": 0.0,
+    }
 
 
 @pytest.mark.django_db

@@ -38,3 +38,12 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import pre_migrate
 
         pre_migrate.connect(refuse_preview_database, dispatch_uid="statusdesk.preview_database")
+
+        # One log line per background task run, whichever app's task, in every process that runs
+        # tasks (the worker, and the tests' immediate mode): statusdesk.core.logs.
+        from huey.contrib.djhuey import HUEY
+
+        from statusdesk.core.logs import job_finished, job_started
+
+        HUEY.pre_execute(name="statusdesk.job_started")(job_started)
+        HUEY.post_execute(name="statusdesk.job_finished")(job_finished)

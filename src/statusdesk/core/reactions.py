@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
+from statusdesk.core.logs import reaction_ran
 from statusdesk.core.models import REACTION_NAME_MAX, Event, ReactionRun
 
 log = logging.getLogger(__name__)
@@ -159,22 +161,46 @@ def handle_run(run_id: int) -> bool:
         if run is None:
             return False  # handled, failed for good, not due yet, or another worker has it
         registered = _REACTIONS.get(run.reaction)
+        started = time.monotonic()
         try:
             if registered is None:
                 raise LookupError(f"no reaction named {run.reaction!r} in this process")
             with transaction.atomic():  # a savepoint: a failure takes back the reaction's writes
                 registered.function(run.event)
         except Exception as exc:
-            _record_failure(run, exc)
+            gave_up = _record_failure(run, exc)
+            _log_run(run, started, "failed" if gave_up else "retrying")
             return False
         ReactionRun.objects.filter(pk=run.pk).update(
             handled_at=timezone.now(), attempts=F("attempts") + 1
         )
+        _log_run(run, started, "handled")
         return True
 
 
-def _record_failure(run: ReactionRun, exc: BaseException) -> None:
-    """In the claiming transaction: count the attempt, keep the error, choose the next try."""
+def incident_of_event(event: Event) -> int | None:
+    """The incident an event is about, when it names one (its subject, else its data)."""
+    kind, _, key = event.subject.partition(":")
+    if kind == "incident" and key.isdigit():
+        return int(key)
+    named = event.data.get("incident_id") if isinstance(event.data, dict) else None
+    return named if isinstance(named, int) else None
+
+
+def _log_run(run: ReactionRun, started: float, outcome: str) -> None:
+    reaction_ran(
+        reaction=run.reaction,
+        event_id=run.event_id,
+        incident_id=incident_of_event(run.event),
+        started=started,
+        outcome=outcome,
+        attempt=run.attempts + 1,
+    )
+
+
+def _record_failure(run: ReactionRun, exc: BaseException) -> bool:
+    """In the claiming transaction: count the attempt, keep the error, choose the next try.
+    True when this was the last attempt."""
     attempts = run.attempts + 1
     now = timezone.now()
     gave_up = attempts >= MAX_ATTEMPTS
@@ -193,7 +219,7 @@ def _record_failure(run: ReactionRun, exc: BaseException) -> None:
             attempts,
             exc_info=exc,
         )
-        return
+        return True
     log.warning(
         "reaction %s for event %s failed (attempt %d), next try at %s",
         run.reaction,
@@ -205,6 +231,7 @@ def _record_failure(run: ReactionRun, exc: BaseException) -> None:
     event_id = run.event_id
     delay = (due - now).total_seconds()
     transaction.on_commit(lambda: _queue(event_id, delay=delay), robust=True)
+    return False
 
 
 def pending_runs() -> Any:
@@ -236,14 +263,22 @@ def retry_failed() -> int:
 
 
 def backlog() -> dict[str, Any]:
-    """How far behind the reactions are: pending and failed runs, the oldest pending one's age."""
+    """How far behind the reactions are: pending and failed runs, the oldest pending one's age
+    (since its event was recorded), and the lag: how long the longest-waiting run that is due
+    now has been due (a run waiting out its backoff is not late yet)."""
     now = timezone.now()
     pending = pending_runs()
-    oldest = pending.aggregate(oldest=Min("created_at"))["oldest"]
+    times = pending.aggregate(oldest=Min("created_at"), first_due=Min("due_at"))
+    oldest, first_due = times["oldest"], times["first_due"]
     return {
         "pending": pending.count(),
         "failed": ReactionRun.objects.filter(
             handled_at__isnull=True, failed_at__isnull=False
         ).count(),
         "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0.0,
+        "lag_seconds": (
+            round((now - first_due).total_seconds(), 1)
+            if first_due is not None and first_due <= now
+            else 0.0
+        ),
     }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from statusdesk.accounts.models import User
@@ -112,6 +112,27 @@ def _not_resolved(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
 OPEN_STATUSES = [status for status in IncidentStatus.values if status != IncidentStatus.RESOLVED]
 
 
+def update_overdue_among(incidents: QuerySet[Incident], now: datetime) -> QuerySet[Incident]:
+    """R10: the open ones among `incidents` whose next public update was due before `now` and has
+    not been posted (the dashboard's count, the /metrics figure; `update_overdue` for one)."""
+    return incidents.filter(status__in=OPEN_STATUSES, next_update_due_at__lt=now)
+
+
+def open_incident_figures(now: datetime | None = None) -> dict[str, Any]:
+    """Every open incident counted by severity ("" before publication) and how many have an
+    overdue update: what /metrics reports (statusdesk.core.metrics), off the status index."""
+    now = now or timezone.now()
+    counted = Incident.objects.filter(status__in=OPEN_STATUSES)
+    by_severity = {
+        row["severity"]: row["count"]
+        for row in counted.order_by().values("severity").annotate(count=Count("id"))
+    }
+    return {
+        "by_severity": by_severity,
+        "update_overdue": update_overdue_among(Incident.objects.all(), now).count(),
+    }
+
+
 def open_incidents(user: User) -> QuerySet[Incident]:
     """Not resolved yet, the oldest first (the one open longest comes first)."""
     return _not_resolved(visible_incidents(user)).order_by("confirmed_at", "id")
@@ -166,7 +187,7 @@ def dashboard(user: User, *, rows: int | None = None, now: datetime | None = Non
         open_incidents=list(incidents[:rows]),
         open_incident_count=counted.count(),
         # R10: the next public update was due and has not been posted.
-        overdue_count=counted.filter(next_update_due_at__lt=now).count(),
+        overdue_count=update_overdue_among(counted, now).count(),
         open_reports=list(reports[:rows]),
         open_report_count=reports.count(),
         resolved_incidents=list(resolved_incidents(user)[:RECENTLY_RESOLVED]),

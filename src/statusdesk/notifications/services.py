@@ -898,6 +898,18 @@ def retry_failed(*, actor: User, delivery: int | None = None) -> int:
     return count
 
 
+def delivery_backlog() -> dict[str, int]:
+    """How many deliveries are owed, by state (queued, sending, retrying), and how many failed
+    for good: what /metrics reports. Two counts, each off a partial index (`delivery_owed`,
+    `delivery_failed`), never a scan of the sent ones."""
+    counts = {str(state): 0 for state in PENDING_STATES}
+    owed = Delivery.objects.filter(state__in=PENDING_STATES).order_by().values("state")
+    for row in owed.annotate(count=Count("id")):
+        counts[row["state"]] = row["count"]
+    counts[str(DeliveryState.FAILED)] = Delivery.objects.filter(state=DeliveryState.FAILED).count()
+    return counts
+
+
 def failed_deliveries() -> QuerySet[Delivery]:
     return (
         Delivery.objects.filter(state=DeliveryState.FAILED)

@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
+from statusdesk.core.request_record import SCOPE_KEY as RECORD_KEY
 from statusdesk.statuspage import snapshot
 
 Scope = dict[str, Any]
@@ -56,6 +57,8 @@ class Answer:
     body: bytes
     etag: str
     last_modified: str
+    # The route Django matched (statusdesk.core.request_record), for the log and /metrics.
+    route: str | None = None
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
@@ -117,12 +120,14 @@ class SnapshotFastPath:
                 # change), else wait for the new one instead of all entering Django at once.
                 stale = self._find(base, scope, self.previous)
                 if stale is not None:
+                    _note_route(scope, stale)
                     await self._answer(stale, if_none_match, if_modified_since, send)
                     return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self.inflight[base]), INFLIGHT_WAIT)
                 answer = self._find(base, scope)
             if answer is not None and answer.version == current:
+                _note_route(scope, answer)
                 await self._answer(answer, if_none_match, if_modified_since, send)
                 return
         if current is None or base in self.inflight:
@@ -247,6 +252,7 @@ class SnapshotFastPath:
             body=b"".join(body),
             etag=etag.decode("latin-1"),
             last_modified=last_modified.decode("latin-1"),
+            route=(scope.get(RECORD_KEY) or {}).get("route"),
         )
         known_vary, variants = self.answers.get(base, (vary, {}))
         if known_vary != vary:
@@ -254,6 +260,13 @@ class SnapshotFastPath:
         variants[_values(scope, vary)] = answer
         self.answers[base] = (vary, variants)
         self.count += 1
+
+
+def _note_route(scope: Scope, answer: Answer) -> None:
+    """An answer from memory counts under the route Django matched when it made it."""
+    record = scope.get(RECORD_KEY)
+    if record is not None and answer.route is not None:
+        record["route"] = answer.route
 
 
 def _values(scope: Scope, names: tuple[bytes, ...]) -> tuple[bytes | None, ...]:

@@ -40,6 +40,9 @@ def uvicorn_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "loop": "auto",
         "http": "auto",
         "log_level": "info",
+        # uvicorn's own lines go through statusdesk's log (settings.LOGGING): the same format,
+        # JSON with STATUSDESK_LOG_FORMAT=json, instead of uvicorn's handlers of its own.
+        "log_config": None,
         "access_log": env.get("STATUSDESK_ACCESS_LOG", "").strip().lower() in TRUE,
         "lifespan": "off",
         # The client's address is the connection's; a proxy's header counts only where
