@@ -50,6 +50,7 @@ from statusdesk.desk.models import (
     Thread,
 )
 from statusdesk.incidents.models import Incident, IncidentStatus
+from statusdesk.incidents.queries import update_overdue_among
 from statusdesk.notifications.transports import masked_url
 
 log = logging.getLogger(__name__)
@@ -790,10 +791,7 @@ def send_due_reminders(now: datetime | None = None) -> list[Reminder]:
 def overdue_for(user: User) -> QuerySet[Incident]:
     """The console's banner: open incidents whose update is overdue, that `user` manages (or,
     once escalated, that the desk member `user` is reminded of)."""
-    now = timezone.now()
-    found = Incident.objects.filter(next_update_due_at__lt=now).exclude(
-        status=IncidentStatus.RESOLVED
-    )
+    found = update_overdue_among(Incident.objects.all(), timezone.now())
     if is_member(user):
         escalated = Reminder.objects.filter(escalated=True).values("incident_id")
         return found.filter(Q(manager=user) | Q(pk__in=escalated)).order_by("next_update_due_at")
