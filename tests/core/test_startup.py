@@ -68,10 +68,9 @@ def test_processes_started_together_migrate_once_and_seed_once(fresh_site: Site)
     assert site.value("SELECT COUNT(*) FROM incidents_component") == 8
     emails = {email for email, _, _ in DEMO_USERS}
     placeholders = ", ".join("?" for _ in emails)
-    assert (
-        site.value(f"SELECT COUNT(*) FROM accounts_user WHERE email IN ({placeholders})", *emails)
-        == len(emails)
-    )
+    assert site.value(
+        f"SELECT COUNT(*) FROM accounts_user WHERE email IN ({placeholders})", *emails
+    ) == len(emails)
     seeded = [stdout for _, stdout, _ in outputs if "seeded 8 new components" in stdout]
     assert len(seeded) == 1
 
@@ -104,9 +103,7 @@ def test_a_process_waits_while_another_holds_the_lock(fresh_site: Site, tmp_path
     assert "gave up after" in impatient.stderr and "start-up lock" in impatient.stderr
     # A migrate that may wait does, and ends only once the holder has let go.
     waiter = site.start("migrate", "--noinput", name="waiter")
-    wait_for(
-        lambda: "waiting" in site.log("waiter"), timeout=60, what="the waiter to say it waits"
-    )
+    wait_for(lambda: "waiting" in site.log("waiter"), timeout=60, what="the waiter to say it waits")
     assert waiter.poll() is None
     go.write_text("go")
     assert waiter.wait(timeout=120) == 0, site.log("waiter")
