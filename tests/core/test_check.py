@@ -203,7 +203,7 @@ def test_no_worker_and_a_stuck_backlog_fail(
 
 
 def test_fail_level_warning_fails_on_a_warning(site: Site) -> None:
-    """Without an SMTP server e-mails stay in files: a warning, which --fail-level WARNING counts."""
+    """No SMTP server: e-mails stay in files, a warning, which --fail-level WARNING counts."""
     env = {
         "STATUSDESK_SMTP_URL": None,
         "STATUSDESK_SECRET_KEY": STRONG_KEY,
