@@ -287,3 +287,22 @@ def test_the_procfile_prepares_then_runs_web_processes_and_workers() -> None:
             assert words[1].replace("-", "_") in commands, f"{name}: {words[1]}"
     assert shlex.split(entries["web"].split("&&")[-1])[2] == "serve"
     assert shlex.split(entries["worker"].split("&&")[-1])[2] == "worker"
+
+
+def test_the_sample_reads_the_same_in_a_shell() -> None:
+    """`set -a; . statusdesk.env` (a shell, honcho's .env) sets exactly the uncommented values."""
+    done = subprocess.run(
+        ["sh", "-c", 'set -a; . "$0"; env -0', str(SAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    environment = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+    for name, (is_set, value, _) in sample_assignments().items():
+        if is_set:
+            assert environment[name] == value.strip('"'), name
+        elif name not in {"HOME"}:
+            assert name not in environment, name
