@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from statusdesk.incidents.management.commands.seed_demo import DEMO_HISTORY, DEMO_USERS
+from tests.notifications.receivers import free_port
 from tests.processes import Site, wait_for
+from tests.test_deploy_files import procfile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.processes]
 
@@ -110,3 +113,51 @@ def test_a_process_waits_while_another_holds_the_lock(fresh_site: Site, tmp_path
     assert holder.wait(timeout=30) == 0, site.log("holder")
     assert released.exists()
     assert "Applying core.0001_event_log" in site.log("waiter")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def test_the_procfile_starts_a_web_process_and_a_worker_on_a_fresh_site(fresh_site: Site) -> None:
+    """The Procfile's own lines, as a runner starts them (sh -c, PORT set, statusdesk on the PATH),
+    both at once on a database with nothing in it: both prepare, one waits for the other, then the
+    web process answers and the worker beats."""
+    site = fresh_site
+    port = free_port()
+    bin_dir = str(Path(sys.executable).parent)
+    env = site.env(PORT=str(port), HOST="127.0.0.1", PATH=f"{bin_dir}:/usr/bin:/bin")
+    started = {}
+    for name, line in procfile().items():
+        log = (site.logs / f"procfile-{name}.log").open("ab")
+        process = subprocess.Popen(
+            ["sh", "-c", line],
+            cwd=site.root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        site.processes.append(process)
+        started[name] = process
+    wait_for(
+        lambda: _answers(f"http://127.0.0.1:{port}/healthz"),
+        timeout=180,
+        what=f"the web process of the Procfile:\n{site.log('procfile-web')}",
+    )
+    wait_for(
+        lambda: site.value("SELECT COUNT(*) FROM core_workerheartbeat"),
+        timeout=120,
+        what=f"the worker of the Procfile:\n{site.log('procfile-worker')}",
+    )
+    # `exec`: the process the runner started (and signals) is statusdesk itself, not a shell.
+    for name, process in started.items():
+        command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"statusdesk" in command[1] and command[2] == name.replace("web", "serve").encode()
+    for process in started.values():
+        site.stop(process)
+        assert process.poll() is not None
