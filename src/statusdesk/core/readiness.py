@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
 
 from statusdesk.core.paths import describe_database_url
 
@@ -79,10 +79,22 @@ class Context:
 
 
 def _scrub(text: str, *secrets: str) -> str:
+    """A driver's error message fit to print: shortened, any password in it replaced."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
     return text[:300]
+
+
+def _secrets() -> list[str]:
+    """Every secret this site's settings hold, longest first (none of them is ever printed)."""
+    found = [
+        settings.SECRET_KEY,
+        str(connections[DEFAULT_DB_ALIAS].settings_dict.get("PASSWORD") or ""),
+        urlsplit(settings.REDIS_URL).password or "",
+        getattr(settings, "EMAIL_HOST_PASSWORD", "") or "",
+    ]
+    return sorted({s for s in found if len(s) >= 4}, key=len, reverse=True)
 
 
 # --- Django's deployment checks --------------------------------------------------------------
@@ -218,7 +230,8 @@ def public_url(ctx: Context) -> list[Finding]:
                 "set STATUSDESK_PUBLIC_URL=https://status.example.com",
             )
         ]
-    if not validate_host(parts.netloc.rsplit("@", 1)[-1], settings.ALLOWED_HOSTS):
+    domain, _ = split_domain_port(parts.netloc.rsplit("@", 1)[-1])
+    if not validate_host(domain, settings.ALLOWED_HOSTS):
         found.append(
             Finding(
                 ERROR,
@@ -494,10 +507,13 @@ def smtp(ctx: Context) -> list[Finding]:
 
 
 def static_files(ctx: Context) -> list[Finding]:
+    from django.apps import apps
     from django.contrib.staticfiles import finders
 
     root = Path(settings.STATIC_ROOT)
-    wanted = {path for finder in finders.get_finders() for path, _ in finder.list([])}
+    # What collectstatic would copy: the same ignore patterns (dot files, backups).
+    ignore = list(apps.get_app_config("staticfiles").ignore_patterns)  # type: ignore[attr-defined]
+    wanted = {path for finder in finders.get_finders() for path, _ in finder.list(ignore)}
     missing = [path for path in wanted if not (root / path).is_file()]
     if missing:
         return [
@@ -638,4 +654,13 @@ def run(ctx: Context, skip: Iterable[str] = ()) -> list[Finding]:
             found.append(
                 Finding(ERROR, name, f"the check itself failed: {type(exc).__name__}: {exc}")
             )
-    return found
+    hidden = _secrets()
+    return [
+        Finding(f.level, f.check, _hide(f.message, hidden), _hide(f.fix, hidden)) for f in found
+    ]
+
+
+def _hide(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
