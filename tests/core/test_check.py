@@ -247,3 +247,27 @@ def test_a_worker_heartbeat_is_stamped_once_per_process(db: None) -> None:
     [row] = WorkerHeartbeat.objects.all()
     assert row.worker == heartbeat.this_worker()
     assert heartbeat.newest() == row
+
+
+def test_pending_migrations_are_an_error_until_prepare(
+    tmp_path: Path, django_db_blocker: object
+) -> None:
+    """A database nothing has migrated yet: an error naming `statusdesk prepare`; what reads the
+    tables is not checked. After `statusdesk prepare`, the migrations are OK."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        fresh = Site(tmp_path)
+    try:
+        skip = ["--skip=django", "--skip=smtp", "--skip=static-files", "--skip=redis"]
+        before = fresh.run("check", *skip)
+        assert before.returncode == 1
+        got = findings(before.stdout)
+        migrations = "\n".join(got["migrations"])
+        assert "ERROR" in migrations and "not applied: contenttypes.0001_initial" in migrations
+        assert "statusdesk prepare" in migrations
+        assert "not checked: migrations are pending" in "\n".join(got["worker"])
+        fresh.cli("prepare", "--no-static", "-v", "0")
+        after = fresh.run("check", *skip)
+        assert levels(after.stdout)["migrations"] == {"OK"}, after.stdout
+    finally:
+        with django_db_blocker.unblock():  # type: ignore[attr-defined]
+            fresh.close()
