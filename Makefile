@@ -16,7 +16,7 @@ RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
 
 .PHONY: run test test-sqlite test-postgres lint types fmt venv docs messages lock clean clean-data bench \
-	bench-statuspage bench-analytics
+	bench-statuspage bench-analytics bench-cluster
 
 venv: $(DEV)
 
@@ -75,6 +75,12 @@ bench: $(DEV)
 # PostgreSQL and Redis on 127.0.0.1. BENCH_ARGS="--duration 10" for a quick run.
 bench-statuspage: $(DEV)
 	$(BIN)/python -m bench.statuspage $(BENCH_ARGS)
+
+# Not part of `make test`: the status page and the console's dashboard under wrk through
+# deploy/nginx.conf with one and with two web processes (PostgreSQL, Redis; bench/README.md).
+# Needs wrk and nginx. BENCH_ARGS="--rounds 3 --duration 10" for a quick run.
+bench-cluster: $(DEV)
+	$(BIN)/python -m bench.cluster $(BENCH_ARGS)
 
 # Not part of `make test`: 100,000 incidents, then /manage/analytics and GET /api/v1/analytics
 # (median of 5 warm) on SQLite and PostgreSQL (bench/README.md). BENCH_ARGS="--reuse" keeps the data.

@@ -119,7 +119,14 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(url: str, args: argparse.Namespace, duration: int | None = None) -> WrkResult:
+def run_wrk(
+    url: str,
+    args: argparse.Namespace,
+    duration: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> WrkResult:
+    """wrk at `url` with the run's threads and connections (bench/cluster.py too), with extra
+    request headers (a session cookie) if given."""
     command = [
         "wrk",
         f"-t{args.threads}",
@@ -128,6 +135,7 @@ def run_wrk(url: str, args: argparse.Namespace, duration: int | None = None) -> 
         "--timeout",
         "5s",
         "--latency",
+        *[part for name, value in (headers or {}).items() for part in ("-H", f"{name}: {value}")],
         url,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)

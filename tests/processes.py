@@ -1,6 +1,7 @@
 """A statusdesk site of its own for tests that need real processes: a var dir, a database (SQLite
-file, or a PostgreSQL database of its own when the test run is on PostgreSQL), a queue (SQLite under
-the var dir, or Redis), and the `statusdesk` CLI to run its commands and start its workers.
+file, or a PostgreSQL database of its own when the test run is on PostgreSQL or the test asks for
+one with `Site(root, postgres=True)`), a queue (SQLite under the var dir, or Redis), and the
+`statusdesk` CLI to run its commands and start its workers.
 
 The site uses the tests' settings (tests.settings: the second app, tests.noticeboard, is
 installed) with the real queue (STATUSDESK_TEST_QUEUE=real).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +26,11 @@ from typing import Any
 from django.db import connection
 
 REPO = Path(__file__).resolve().parents[1]
+# The server a site forced onto PostgreSQL uses when the test run itself is on SQLite (the same
+# default as the Makefile's PostgreSQL pass).
+POSTGRES_URL = os.environ.get(
+    "STATUSDESK_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
+)
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 30, what: str = "condition") -> Any:
@@ -38,8 +45,47 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 30, what: str = "
         time.sleep(0.1)
 
 
+def postgres_admin_params() -> dict[str, Any]:
+    """How to reach the PostgreSQL server as its administrator: the test run's own connection
+    when the run is on PostgreSQL, else STATUSDESK_TEST_POSTGRES_URL's server."""
+    if connection.vendor == "postgresql":
+        params = connection.get_connection_params()
+        for key in ("cursor_factory", "context", "prepare_threshold"):
+            params.pop(key, None)
+    else:
+        from urllib.parse import urlsplit
+
+        url = urlsplit(POSTGRES_URL)
+        params = {
+            "user": url.username or "postgres",
+            "host": url.hostname or "127.0.0.1",
+            "port": url.port or 5432,
+        }
+        if url.password:
+            params["password"] = url.password
+    params["dbname"] = "postgres"
+    return params
+
+
+def require_postgres() -> None:
+    """A test that needs PostgreSQL whatever the run's database: a skip when the server does not
+    answer, a failure when STATUSDESK_REQUIRE_SERVICES=1 (CI)."""
+    import psycopg
+    import pytest
+
+    try:
+        psycopg.connect(**postgres_admin_params(), connect_timeout=3).close()
+    except Exception as exc:
+        message = f"PostgreSQL does not answer ({POSTGRES_URL}): {exc}"
+        if os.environ.get("STATUSDESK_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+
+
 class Site:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, postgres: bool = False) -> None:
+        """A site on the test run's database engine, or on PostgreSQL whatever the run's engine
+        with `postgres=True` (a database of its own, dropped by close())."""
         self.root = root
         self.var = root / "var"
         self.var.mkdir(parents=True, exist_ok=True)
@@ -47,15 +93,19 @@ class Site:
         self.logs.mkdir(exist_ok=True)
         self.queue_prefix = f"statusdesk-test-{uuid.uuid4().hex[:12]}"
         self.redis_urls: set[str] = set()
-        self.vendor = connection.vendor
+        self.vendor = "postgresql" if postgres else connection.vendor
         self.pg_name: str | None = None
         if self.vendor == "postgresql":
-            self.pg_name = f"{connection.settings_dict['NAME']}_site_{uuid.uuid4().hex[:8]}"
+            if connection.vendor == "postgresql":
+                prefix = connection.settings_dict["NAME"]
+            else:
+                prefix = f"test_statusdesk_{os.getpid()}"
+            self.pg_name = f"{prefix}_site_{uuid.uuid4().hex[:8]}"
             self._pg_admin(f'CREATE DATABASE "{self.pg_name}"')
-            params = connection.settings_dict
-            user = params.get("USER") or "postgres"
-            host = params.get("HOST") or "127.0.0.1"
-            port = params.get("PORT") or 5432
+            admin = postgres_admin_params()
+            user = admin.get("user") or "postgres"
+            host = admin.get("host") or "127.0.0.1"
+            port = admin.get("port") or 5432
             self.database_url = f"postgres://{user}@{host}:{port}/{self.pg_name}"
         else:
             self.database_url = f"sqlite:///{self.var / 'statusdesk.sqlite3'}"
@@ -188,7 +238,9 @@ class Site:
             import redis
 
             client = redis.Redis.from_url(url)
+            # Huey names its keys after the queue's name without the dashes.
             keys = list(client.scan_iter(f"*{self.queue_prefix}*"))
+            keys += client.scan_iter(f"*{re.sub('[^A-Za-z0-9_]', '', self.queue_prefix)}*")
             if keys:
                 client.delete(*keys)
 
@@ -196,11 +248,7 @@ class Site:
     def _pg_admin(statement: str) -> None:
         import psycopg
 
-        params = connection.get_connection_params()
-        for key in ("cursor_factory", "context", "prepare_threshold"):
-            params.pop(key, None)
-        params["dbname"] = "postgres"
-        with psycopg.connect(**params, autocommit=True) as db:
+        with psycopg.connect(**postgres_admin_params(), autocommit=True) as db:
             db.execute(statement)
 
 

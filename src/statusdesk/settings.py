@@ -332,12 +332,13 @@ LOGGING = {
 # --- the Incident Desk's live threads (Django Channels) ------------------------------------------
 
 # In memory by default (one process); Redis when REDIS_URL is set, so every web process and the
-# worker reach every open browser. A lost nudge costs latency only (desk/live.py).
+# worker reach every open browser. A lost nudge costs latency only (desk/live.py). The queue's name
+# starts the keys, so that two sites on one Redis never share a desk's groups.
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "statusdesk:channels:"},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{QUEUE_NAME}:channels:"},
         }
     }
 else:

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Model, Q, QuerySet
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 
 from statusdesk.core.errors import RuleViolation
 
@@ -105,6 +105,16 @@ def next_url(path: str, query: QueryDict, cursor: str | None) -> str | None:
     params = query.copy()
     params["cursor"] = cursor
     return f"{path}?{params.urlencode()}"
+
+
+def api_page(request: HttpRequest, rows: QuerySet[T], *, limit: int, cursor: str | None) -> dict:
+    """What an API list answers: one cursor page of `rows`, with the address of the next one."""
+    page = cursor_page(rows, limit=limit, cursor=cursor)
+    return {
+        "items": page.items,
+        "next": next_url(request.path, request.GET, page.next_cursor),
+        "next_cursor": page.next_cursor,
+    }
 
 
 class IdsFirstPaginator(Paginator):

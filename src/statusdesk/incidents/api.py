@@ -7,7 +7,7 @@ Each endpoint is thin: it parses the request, calls one process step (services) 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -15,7 +15,7 @@ from ninja import Path, Router, Status
 
 from statusdesk.accounts.api import current_user
 from statusdesk.core.inputs import PageCursor, PageLimit, Query
-from statusdesk.core.paging import DEFAULT_LIMIT, cursor_page, next_url
+from statusdesk.core.paging import DEFAULT_LIMIT, api_page
 from statusdesk.core.schemas import error_responses
 from statusdesk.incidents import queries, services
 from statusdesk.incidents.limits import ID_MAX
@@ -51,16 +51,6 @@ IncidentId = Annotated[int, Path(description="The incident's id.", le=ID_MAX)]
 
 READ_ERRORS = error_responses(401, 403, 404, 422)
 WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
-
-
-def _page(request: HttpRequest, rows: QuerySet[Any], limit: int, cursor: str | None) -> dict:
-    """One page of a list ordered by (time, id), with the address of the next one."""
-    page = cursor_page(rows, limit=limit, cursor=cursor)
-    return {
-        "items": page.items,
-        "next": next_url(request.path, request.GET, page.next_cursor),
-        "next_cursor": page.next_cursor,
-    }
 
 
 # --- reports -------------------------------------------------------------------------------
@@ -99,7 +89,7 @@ def list_reports(
     cursor: PageCursor = None,
 ) -> dict:
     reports = queries.reports_with_status(current_user(request), status)
-    return _page(request, reports, limit, cursor)
+    return api_page(request, reports, limit=limit, cursor=cursor)
 
 
 @router.get("/reports/{report_id}", response={200: ReportOut, **READ_ERRORS}, summary="A report")
@@ -153,7 +143,7 @@ def list_incidents(
     cursor: PageCursor = None,
 ) -> dict:
     incidents = queries.incidents_with_status(current_user(request), status)
-    return _page(request, incidents, limit, cursor)
+    return api_page(request, incidents, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -177,7 +167,7 @@ def list_updates(
     cursor: PageCursor = None,
 ) -> dict:
     incident = queries.get_incident(current_user(request), incident_id)
-    return _page(request, queries.incident_updates(incident), limit, cursor)
+    return api_page(request, queries.incident_updates(incident), limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -192,7 +182,7 @@ def list_timeline(
     cursor: PageCursor = None,
 ) -> dict:
     incident = queries.get_incident(current_user(request), incident_id)
-    page = _page(request, incident_events(incident), limit, cursor)
+    page = api_page(request, incident_events(incident), limit=limit, cursor=cursor)
     page["items"] = describe(page["items"], incident)
     return page
 

@@ -12,7 +12,7 @@ from ninja import Path, Router, Status
 from statusdesk.accounts.api import current_user
 from statusdesk.accounts.throttling import client_address
 from statusdesk.core.inputs import PageCursor, PageLimit
-from statusdesk.core.paging import DEFAULT_LIMIT, cursor_page, next_url
+from statusdesk.core.paging import DEFAULT_LIMIT, api_page
 from statusdesk.core.schemas import error_responses
 from statusdesk.incidents.limits import ID_MAX
 from statusdesk.notifications import services
@@ -59,12 +59,8 @@ def add_subscriber(request: HttpRequest, payload: SubscriberIn) -> Status[Subscr
 def list_subscribers(
     request: HttpRequest, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
 ) -> dict:
-    page = cursor_page(services.subscribers(current_user(request)), limit=limit, cursor=cursor)
-    return {
-        "items": page.items,
-        "next": next_url(request.path, request.GET, page.next_cursor),
-        "next_cursor": page.next_cursor,
-    }
+    subscribers = services.subscribers(current_user(request))
+    return api_page(request, subscribers, limit=limit, cursor=cursor)
 
 
 @router.delete(
