@@ -142,9 +142,11 @@ class Site:
             self.redis_urls.add(redis_url)
         return {"STATUSDESK_QUEUE_NAME": f"{self.queue_prefix}-{label}", "REDIS_URL": redis_url}
 
-    def cli(self, *args: str, timeout: float = 120, **env: str | None) -> str:
-        """Run `statusdesk <args>` to the end; its output, or a failure with its output."""
-        done = subprocess.run(
+    def run(
+        self, *args: str, timeout: float = 120, **env: str | None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `statusdesk <args>` to the end, whatever its exit status; its outputs."""
+        return subprocess.run(
             [sys.executable, "-m", "statusdesk.cli", *args],
             cwd=self.root,
             env=self.env(**env),
@@ -152,6 +154,10 @@ class Site:
             text=True,
             timeout=timeout,
         )
+
+    def cli(self, *args: str, timeout: float = 120, **env: str | None) -> str:
+        """Run `statusdesk <args>` to the end; its output, or a failure with its output."""
+        done = self.run(*args, timeout=timeout, **env)
         if done.returncode != 0:
             command = " ".join(args)
             raise AssertionError(

@@ -212,7 +212,9 @@ STATUSDESK_DISPLAY_TZ = os.environ.get("STATUSDESK_DISPLAY_TZ", "UTC-5")
 DISPLAY_ZONE = parse_display_zone(STATUSDESK_DISPLAY_TZ)
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Where `statusdesk collectstatic` (and `prepare`) put the static files for the web server in front
+# to serve: the var directory is its owner's alone, so in production a directory nginx may read.
+STATIC_ROOT = Path(os.environ.get("STATUSDESK_STATIC_ROOT", "").strip() or VAR_DIR / "static")
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

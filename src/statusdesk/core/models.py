@@ -133,3 +133,23 @@ class ReactionRun(models.Model):
         if self.handled_at is not None:
             return "handled"
         return "failed" if self.failed_at is not None else "pending"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one worker process (`statusdesk worker`), for `statusdesk check`.
+
+    Stamped when the process's consumer starts and by the periodic `core.heartbeat` task, which
+    goes through the whole path a background job takes (the scheduler, the queue, a worker thread,
+    the database): a recent beat means some worker takes work. A row per process (host and pid);
+    a periodic task may run in any worker of the site, so an old row does not prove its process
+    dead, only the newest row proves a worker alive."""
+
+    worker = models.CharField(max_length=200, unique=True)  # "<host>:<pid>"
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self) -> str:
+        return f"{self.worker} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -9,7 +9,7 @@ from django.db import close_old_connections
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
-from statusdesk.core import reactions
+from statusdesk.core import heartbeat, reactions
 
 log = logging.getLogger(__name__)
 
@@ -37,5 +37,22 @@ def sweep_on_startup() -> None:
             log.info("start-up sweep: ran %d owed reaction(s)", ran)
     except Exception:
         log.exception("start-up sweep failed; the periodic sweep will try again")
+    finally:
+        close_old_connections()
+
+
+@db_periodic_task(crontab(minute="*"), name="core.heartbeat")
+def stamp_heartbeat() -> None:
+    """Every minute: this worker is alive and takes work (read by `statusdesk check`)."""
+    heartbeat.beat()
+
+
+@on_startup(name="core.heartbeat_on_startup")
+def heartbeat_on_startup() -> None:
+    """A worker that starts is alive at once, before the first periodic beat."""
+    try:
+        heartbeat.beat()
+    except Exception:
+        log.exception("start-up heartbeat failed; the periodic heartbeat will try again")
     finally:
         close_old_connections()

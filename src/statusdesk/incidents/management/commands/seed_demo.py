@@ -8,7 +8,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from statusdesk.accounts.models import User
 from statusdesk.accounts.roles import Role
 from statusdesk.accounts.services import ensure_user
 from statusdesk.core.signals import demo_users_seeded
+from statusdesk.core.startup import StartupLockTimeout, startup_lock
 from statusdesk.incidents import services
 from statusdesk.incidents.components import ensure_default_components
 from statusdesk.incidents.models import Component, Incident
@@ -85,6 +86,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Under the start-up lock: two processes seeding a fresh database at once would both find
+        # it fresh and back-fill the history twice.
+        try:
+            with startup_lock(announce=self.stderr.write):
+                self._seed(**options)
+        except StartupLockTimeout as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _seed(self, **options: Any) -> None:
         fresh = not Component.objects.exists() and not Incident.objects.exists()
         components = ensure_default_components(
             at=timezone.now() - DEMO_COMPONENTS_SINCE if fresh else None
