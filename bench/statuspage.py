@@ -424,7 +424,7 @@ def production_site(
     site = sub(r"^\s*listen \[::\]:80;\n", "", site)
     site = sub(r"^(\s*)listen 80;", rf"\g<1>listen 127.0.0.1:{port};", site)
     site = sub(r"/var/cache/nginx/statusdesk", str(cache), site)
-    site = sub(r"/var/lib/statusdesk/static/", f"{static}/", site)
+    site = sub(r"/var/lib/statusdesk-static/", f"{static}/", site)
     site = sub(r"/var/lib/statusdesk-public;", f"{public};", site)
     return site
 
