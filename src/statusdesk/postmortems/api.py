@@ -6,20 +6,29 @@ at a time). The rules (R12–R19) are the services'; their refusals become the A
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Path, Router, Schema
 from pydantic import AfterValidator, BeforeValidator, Field, StrictStr
 
 from statusdesk.accounts.api import current_user
-from statusdesk.core.inputs import Limit, Query, datetime_string
+from statusdesk.core.inputs import (
+    Limit,
+    OneOf,
+    PageCursor,
+    PageLimit,
+    Query,
+    datetime_string,
+)
+from statusdesk.core.paging import DEFAULT_LIMIT, next_url
 from statusdesk.core.schemas import error_responses
 from statusdesk.incidents.limits import ID_MAX
 from statusdesk.incidents.schemas import InputSchema, Text
 from statusdesk.postmortems import queries, services
-from statusdesk.postmortems.models import URL_MAX, Postmortem
+from statusdesk.postmortems.models import URL_MAX, FollowUpAction, Postmortem
 
 router = Router(tags=["postmortems"])
 
@@ -215,3 +224,106 @@ def list_taxonomy(
 ) -> list[Any]:
     current_user(request)
     return list(queries.taxonomy(include_retired=include_retired))
+
+
+# --- follow-up actions ------------------------------------------------------------------------
+
+ActionId = Annotated[int, Path(description="The follow-up action's id.", le=ID_MAX)]
+OWNER_FILTER = OneOf.of(
+    [("me", "me (the signed-in user)"), ("all", "all (Incident Managers and administrators)")],
+    empty_is_missing=False,
+)
+STATE_FILTER = OneOf.of(queries.ActionState, empty_is_missing=False)
+
+
+class ActionOut(Schema):
+    id: int
+    description: str
+    owner: str = Field(description="The owner's e-mail.")
+    due_on: date
+    state: str = Field(description="`open`, `overdue` (open, due before today) or `done`.")
+    incident_id: int
+    postmortem_url: str = Field(description="The postmortem in the console, at its actions.")
+    closing_merge_request_url: str = Field(description="The merge request that closed it.")
+    created_at: datetime
+    done_at: datetime | None
+
+
+class ActionPage(Schema):
+    items: list[ActionOut]
+    next: str | None = Field(description="The next page's address; null on the last page.")
+    next_cursor: str | None
+
+
+class ActionDoneIn(InputSchema):
+    merge_request_url: Url | None = Field(
+        None,
+        description="The merge request that closed it, when code changed: GitLab "
+        "`/-/merge_requests/N` or GitHub `/pull/N`, never a commit (R17).",
+    )
+
+
+def action_out(action: FollowUpAction) -> dict[str, Any]:
+    if action.is_done:
+        state = queries.ActionState.DONE
+    elif queries.is_overdue(action):
+        state = queries.ActionState.OVERDUE
+    else:
+        state = queries.ActionState.OPEN
+    incident_id = action.postmortem.incident_id
+    return {
+        "id": action.pk,
+        "description": action.description,
+        "owner": action.owner.email,
+        "due_on": action.due_on,
+        "state": str(state),
+        "incident_id": incident_id,
+        "postmortem_url": reverse("postmortem_print", args=[incident_id]) + "#actions",
+        "closing_merge_request_url": action.closing_merge_request_url,
+        "created_at": action.created_at,
+        "done_at": action.done_at,
+    }
+
+
+@router.get(
+    "/actions",
+    response={200: ActionPage, **error_responses(401, 403, 422)},
+    summary="Follow-up actions, a page at a time: ?owner=me (yours, the default) or all "
+    "(Incident Managers and administrators); ?state=open (the default: the earliest due first, "
+    "so overdue ones lead), overdue, or done (the latest done first)",
+)
+def list_actions(
+    request: HttpRequest,
+    owner: Annotated[Annotated[StrictStr, OWNER_FILTER] | None, Query(None)] = None,
+    state: Annotated[Annotated[StrictStr, STATE_FILTER] | None, Query(None)] = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> dict[str, Any]:
+    actions = queries.actions_of(
+        current_user(request),
+        state=state or queries.ActionState.OPEN,
+        everyone=owner == "all",
+    )
+    page = queries.actions_page(actions, limit=limit, cursor=cursor)
+    return {
+        "items": [action_out(action) for action in page.items],
+        "next": next_url(request.path, request.GET, page.next_cursor),
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.post(
+    "/actions/{action_id}/done",
+    response={200: ActionOut, **WRITE_ERRORS},
+    summary="Mark a follow-up action done, with the merge request that closed it (R17); by its "
+    "owner, the incident's Incident Manager or an administrator",
+)
+def mark_action_done(
+    request: HttpRequest, action_id: ActionId, payload: ActionDoneIn
+) -> dict[str, Any]:
+    action = services.close_follow_up_action(
+        actor=current_user(request),
+        action=action_id,
+        merge_request_url=payload.merge_request_url or "",
+    )
+    return action_out(action)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, TextChoices
 from django.utils import timezone
 
 from statusdesk.accounts.models import User
-from statusdesk.core.errors import IllegalTransition, NotFound
+from statusdesk.core.errors import IllegalTransition, NotAllowed, NotFound
+from statusdesk.core.paging import CursorPage, cursor_page, decode_cursor, encode_cursor
 from statusdesk.incidents import queries as incident_queries
 from statusdesk.incidents.models import Incident
 from statusdesk.postmortems.models import FollowUpAction, Postmortem, TaxonomyTerm
@@ -118,6 +119,57 @@ def open_actions(owner: User | None = None) -> QuerySet[FollowUpAction]:
 def is_overdue(action: FollowUpAction, today: date | None = None) -> bool:
     today = today or timezone.localdate()
     return not action.is_done and action.due_on < today
+
+
+class ActionState(TextChoices):
+    OPEN = "open", "Open (not done yet)"
+    OVERDUE = "overdue", "Overdue (open, due before today)"
+    DONE = "done", "Done"
+
+
+def actions_of(
+    user: User, *, state: str = ActionState.OPEN, everyone: bool = False
+) -> QuerySet[FollowUpAction]:
+    """The follow-up actions `user` owns (or, `everyone`, all of them: Incident Managers and
+    administrators only) in one state. Open and overdue ones: the earliest due first, so the
+    overdue ones come first (index pm_action_open_due); done ones: the latest done first."""
+    from statusdesk.accounts.roles import MANAGE_INCIDENTS
+
+    actions = FollowUpAction.objects.select_related("owner", "postmortem__incident")
+    if everyone:
+        if not user.has_perm(MANAGE_INCIDENTS):
+            raise NotAllowed(
+                "only Incident Managers and administrators see everyone's follow-up actions: "
+                "ask for owner=me"
+            )
+    else:
+        actions = actions.filter(owner=user)
+    if state == ActionState.DONE:
+        return actions.filter(done_at__isnull=False).order_by("-done_at", "-id")
+    actions = actions.filter(done_at__isnull=True)
+    if state == ActionState.OVERDUE:
+        actions = actions.filter(due_on__lt=timezone.localdate())
+    return actions.order_by("due_on", "id")
+
+
+def actions_page(
+    actions: QuerySet[FollowUpAction], *, limit: int, cursor: str | None
+) -> CursorPage[FollowUpAction]:
+    """A page of `actions_of`: done ones by core/paging's cursor (their done time), open ones by
+    their due date and id, in the same cursor form (the date as midnight UTC)."""
+    if actions.query.order_by and str(actions.query.order_by[0]) == "-done_at":
+        return cursor_page(actions, limit=limit, cursor=cursor)
+    if cursor:
+        at, pk = decode_cursor(cursor)
+        due = at.date()
+        actions = actions.filter(Q(due_on__gt=due) | Q(due_on=due, pk__gt=pk))
+    rows = list(actions[: limit + 1])
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor(datetime.combine(last.due_on, time(), tzinfo=UTC), last.pk)
+    return CursorPage(items=items, next_cursor=next_cursor)
 
 
 DASHBOARD_ACTIONS = 8

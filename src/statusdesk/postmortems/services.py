@@ -30,6 +30,7 @@ from statusdesk.incidents.events import IncidentEvent
 from statusdesk.incidents.models import Detection, Incident, IncidentUpdate, Medium
 from statusdesk.postmortems.events import PostmortemEvent
 from statusdesk.postmortems.models import (
+    URL_MAX,
     FollowUpAction,
     Postmortem,
     PostmortemTerm,
@@ -715,27 +716,49 @@ def add_follow_up_action(
     )
 
 
+def may_mark_action_done(actor: User, action: FollowUpAction) -> bool:
+    """Who may mark a follow-up action done: its owner, the Incident Manager of its incident, or
+    an administrator."""
+    if not actor.is_active:
+        return False
+    if action.owner_id == actor.pk:
+        return True
+    if action.postmortem.incident.manager_id == actor.pk:
+        return True
+    return is_administrator(actor)
+
+
 @transaction.atomic
 def close_follow_up_action(
     *, actor: User, action: FollowUpAction | int, merge_request_url: str = ""
 ) -> FollowUpAction:
-    """Done: by its owner or an Incident Manager, with the merge request that closed it when
-    code changed (a merge request address, never a commit: R17)."""
+    """Done: by its owner, the incident's Incident Manager or an administrator, with the merge
+    request that closed it when code changed (a merge request address, never a commit: R17)."""
     pk = action.pk if isinstance(action, FollowUpAction) else action
-    found = FollowUpAction.objects.select_for_update().filter(pk=pk).first()
+    found = (
+        FollowUpAction.objects.select_for_update(of=("self",))
+        .select_related("postmortem__incident")
+        .filter(pk=pk)
+        .first()
+    )
     if found is None:
         raise NotFound(f"follow-up action {pk} does not exist", field="action_id")
-    if found.owner_id != actor.pk and not actor.has_perm(MANAGE_INCIDENTS):
-        raise NotAllowed("only the action's owner or an Incident Manager may close it")
+    if not may_mark_action_done(actor, found):
+        raise NotAllowed(
+            "only the action's owner, the incident's Incident Manager or an administrator may "
+            "mark it done"
+        )
     if found.is_done:
         raise IllegalTransition("this follow-up action is already done", field="status")
     url = (merge_request_url or "").strip()
-    if url:
+    problems = Problems()
+    if len(url) > URL_MAX:
+        problems.add("merge_request_url", f"merge_request_url has at most {URL_MAX} characters")
+    elif url:
         problem = merge_request_problem(url)
         if problem:
-            problems = Problems()
             problems.add("merge_request_url", f"merge_request_url {problem}", "R17")
-            problems.raise_if_any()
+    problems.raise_if_any()
     found.closing_merge_request_url = url
     found.done_at = timezone.now()
     found.save(update_fields=["closing_merge_request_url", "done_at"])

@@ -3,6 +3,7 @@ from django.urls import URLPattern, path
 from statusdesk.postmortems import views
 
 urlpatterns: list[URLPattern] = [
+    path("me/actions/", views.my_actions, name="my_actions"),
     path("incidents/<int:pk>/postmortem/", views.postmortem_edit, name="postmortem_edit"),
     path(
         "incidents/<int:pk>/postmortem/preview/",

@@ -16,11 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from statusdesk.accounts.roles import MANAGE_INCIDENTS
 from statusdesk.core.errors import IllegalTransition, ProcessError, RuleViolation
 from statusdesk.core.markdown import render_markdown
+from statusdesk.core.paging import numbered_page
 from statusdesk.incidents import queries as incident_queries
 from statusdesk.incidents.models import Incident
 from statusdesk.incidents.views import _finish, _user, console_view
@@ -169,15 +170,38 @@ def _actions(request: HttpRequest, postmortem: Postmortem | None) -> list[dict[s
         return []
     user = _user(request)
     today = timezone.localdate()
-    manages = user.has_perm(MANAGE_INCIDENTS)
     return [
         {
             "action": action,
             "overdue": not action.is_done and action.due_on < today,
-            "can_close": manages or action.owner_id == user.pk,
+            "can_close": services.may_mark_action_done(user, action),
         }
         for action in postmortem.actions.select_related("owner")
     ]
+
+
+DONE_SHOWN = 10
+
+
+@console_view
+def my_actions(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's follow-up actions: the open ones (overdue first, then by due date),
+    each with its incident and postmortem and a form to mark it done; the latest done below."""
+    user = _user(request)
+    today = timezone.localdate()
+    page = numbered_page(queries.actions_of(user), request.GET.get("page"))
+    done = list(queries.actions_of(user, state=queries.ActionState.DONE)[:DONE_SHOWN])
+    context = {
+        "page": page,
+        "open": [
+            {"action": action, "overdue": action.due_on < today, "can_close": True}
+            for action in page.object_list
+        ],
+        "overdue_count": queries.actions_of(user, state=queries.ActionState.OVERDUE).count(),
+        "done": done,
+        "here": request.get_full_path(),
+    }
+    return render(request, "postmortems/my_actions.html", context)
 
 
 @console_view
@@ -204,6 +228,16 @@ def postmortem_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("postmortem_edit", args=[pk]) + "#actions")
 
 
+def _back_to(request: HttpRequest, fallback: str) -> str:
+    """Where a form asked to return (`next`, an address of this site), else `fallback`."""
+    wanted = str(request.POST.get("next", ""))
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return fallback
+
+
 @console_view
 @require_POST
 def postmortem_action_close(request: HttpRequest, action_id: int) -> HttpResponse:
@@ -214,9 +248,13 @@ def postmortem_action_close(request: HttpRequest, action_id: int) -> HttpRespons
             merge_request_url=str(request.POST.get("merge_request_url", "")),
         )
     except RuleViolation as exc:
-        messages.error(request, exc.message)
+        messages.error(request, "; ".join(str(e["message"]) for e in exc.errors))
         found = FollowUpAction.objects.filter(pk=action_id).select_related("postmortem").first()
         pk = found.postmortem.incident_id if found else 0
-        return redirect(reverse("postmortem_print", args=[pk]) + "#actions")
-    messages.success(request, "Follow-up action done.")
-    return redirect(reverse("postmortem_print", args=[action.postmortem.incident_id]) + "#actions")
+        return redirect(_back_to(request, reverse("postmortem_print", args=[pk]) + "#actions"))
+    messages.success(request, f"Follow-up action done: {action.description}")
+    return redirect(
+        _back_to(
+            request, reverse("postmortem_print", args=[action.postmortem.incident_id]) + "#actions"
+        )
+    )
