@@ -46,6 +46,39 @@ def test_every_spanish_message_is_translated() -> None:
             assert first or rest, f"untranslated: {entry}"
 
 
+def _catalogue() -> dict[str, bool]:
+    """msgid -> translated, from the committed .po."""
+    out = {}
+    for entry in PO.read_text(encoding="utf-8").split("\n\n")[1:]:
+        found = re.search(r'^msgid "(.*)"((?:\n".*")*)', entry, re.M)
+        if found:
+            msgid = found.group(1) + "".join(re.findall(r'"(.*)"', found.group(2)))
+            out[msgid] = "#, fuzzy" not in entry
+    return out
+
+
+def test_every_text_of_the_public_templates_is_in_the_catalogue() -> None:
+    """The catalogue is collected again whenever a public template changes (`make messages`): a
+    text added to a page (the published postmortem's headings, "revised", its times) without it
+    would show in English on a Spanish page, while every entry of a stale catalogue is
+    translated."""
+    root = Path(settings.LOCALE_PATHS[0]).parent
+    templates = [
+        *sorted((root / "statuspage" / "templates").rglob("*.html")),
+        *sorted((root / "notifications" / "templates" / "notifications").glob("*.html")),
+    ]
+    catalogue = _catalogue()
+    texts = set()
+    for template in templates:
+        for _quote, text in re.findall(
+            r"\{% translate ([\"'])(.*?)\1[^%]*%\}", template.read_text(encoding="utf-8")
+        ):
+            texts.add(text)
+    assert {"Impact", "Cause", "Solution", "Conclusion", "revised", "Time to recover"} <= texts
+    missing = sorted(t for t in texts if not catalogue.get(t))
+    assert not missing, f"not in the Spanish catalogue (run `make messages`): {missing}"
+
+
 def test_the_package_ships_the_catalogue() -> None:
     """An installed statusdesk (a wheel) carries locale/ like its templates and static files."""
     import tomllib

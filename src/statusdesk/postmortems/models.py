@@ -49,6 +49,8 @@ class Postmortem(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The latest change after the publication (postmortem.revised); empty while never revised.
+    revised_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Postmortem of INC-{self.incident_id}"

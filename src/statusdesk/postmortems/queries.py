@@ -90,20 +90,29 @@ def public_postmortems(incident_ids: list[int]) -> dict[int, dict[str, Any]]:
             "fix_merge_request_url": postmortem.fix_merge_request_url,
             "taxonomy": postmortem.taxonomy,
             "terms": [part.term.name for part in postmortem.parts.all()],
-            "times": times.sentences(),
+            # Seconds (None when unknown): worded in the reader's language when shown.
+            "times": {
+                name: int(span.total_seconds()) if span is not None else None
+                for name, span in (("ttd", times.ttd), ("ttf", times.ttf), ("ttr", times.ttr))
+            },
             "published_at": postmortem.published_at.isoformat() if postmortem.published_at else "",
+            "revised_at": postmortem.revised_at.isoformat() if postmortem.revised_at else "",
         }
     return out
 
 
 def published_count_mark() -> list[Any]:
-    """What changes whenever a postmortem is published (for the snapshot's version)."""
+    """What changes whenever a postmortem is published or revised (for the snapshot's version)."""
     from django.db.models import Count, Max
 
     mark = Postmortem.objects.filter(published_at__isnull=False).aggregate(
-        n=Count("pk"), latest=Max("published_at")
+        n=Count("pk"), latest=Max("published_at"), revised=Max("revised_at")
     )
-    return [mark["n"], mark["latest"].isoformat() if mark["latest"] else None]
+    return [
+        mark["n"],
+        mark["latest"].isoformat() if mark["latest"] else None,
+        mark["revised"].isoformat() if mark["revised"] else None,
+    ]
 
 
 def open_actions(owner: User | None = None) -> QuerySet[FollowUpAction]:

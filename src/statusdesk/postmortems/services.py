@@ -448,10 +448,12 @@ def write_postmortem(*, actor: User, incident: Incident | int, **fields: Any) ->
         raise ValueError(f"unknown postmortem fields: {sorted(unknown)}")
     postmortem = Postmortem.objects.filter(incident=found).first()
     now = timezone.now()
+    created = postmortem is None
     if postmortem is None:
         postmortem = Postmortem(incident=found, author=actor, created_at=now, updated_at=now)
     problems = Problems()
     previous_merged_at = postmortem.cause_merged_at
+    before = _public_fields(postmortem)
     for section in SECTIONS:
         if section in fields:
             text = str(fields[section] or "").replace("\r\n", "\n").strip()
@@ -521,7 +523,34 @@ def write_postmortem(*, actor: User, incident: Incident | int, **fields: Any) ->
             PostmortemTerm(postmortem=postmortem, term=term, position=position)
             for position, term in enumerate(terms)
         )
+    after = _public_fields(postmortem)
+    changed = [name for name in _EDITABLE if before.get(name) != after.get(name)]
+    if created or changed:
+        # Every save is an event: a draft's (postmortem.written), or a change to the published
+        # text (postmortem.revised), which rebuilds the public pages and says "revised <date>".
+        revised = postmortem.is_published
+        if revised:
+            postmortem.revised_at = now
+            postmortem.save(update_fields=["revised_at"])
+        record(
+            PostmortemEvent.REVISED if revised else PostmortemEvent.WRITTEN,
+            subject=found,
+            also=[postmortem],
+            at=now,
+            actor=actor,
+            postmortem_id=postmortem.pk,
+            fields=changed,
+            term_ids=list(postmortem.parts.values_list("term_id", flat=True)),
+            cause_merged_at=(
+                postmortem.cause_merged_at.isoformat() if postmortem.cause_merged_at else None
+            ),
+        )
     return postmortem
+
+
+def _public_fields(postmortem: Postmortem) -> dict[str, Any]:
+    """What a reader of the postmortem sees, to tell which fields a save changed."""
+    return {name: getattr(postmortem, name) for name in _EDITABLE}
 
 
 def publication_problems(postmortem: Postmortem) -> Problems:

@@ -18,8 +18,10 @@ PUBLIC_KINDS = [
     ComponentEvent.ADDED,
     ComponentEvent.CHANGED,
     ComponentEvent.REMOVED,
-    # The public incident page and the Incidents Page show the published postmortem (R20).
+    # The public incident page and the Incidents Page show the published postmortem (R20), and
+    # its text as last revised.
     PostmortemEvent.PUBLISHED,
+    PostmortemEvent.REVISED,
 ]
 
 
