@@ -1,11 +1,12 @@
 """Incident analytics (read only): MTTD, MTTF and MTTR per month and per component, and incidents
-by severity, detection and taxonomy term. Every figure is aggregated by the database (a handful
-of grouped queries, whatever the number of incidents).
+by severity, detection and taxonomy term. Every figure is aggregated by the database: a few
+grouped reads over the narrow per-incident table (models.IncidentFigures, kept by the reaction to
+the incidents' and postmortems' events) and the postmortems' terms.
 
 The times follow R15: TTD = reported − the causing merge request's date, TTF = resolved −
 reported, TTR = resolved − the merge date. An incident adds to a mean only when both its moments
 are known (TTD and TTR need the postmortem's `cause_merged_at`; TTF needs the resolution). Months
-are those of the report, in the display zone.
+are those of the report in the display zone, with the zone's offset on that date.
 """
 
 from __future__ import annotations
@@ -13,90 +14,22 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, FloatField, Func, Max, QuerySet
-from django.db.models.expressions import Combinable
-from django.utils import timezone
+from django.db import connection
+from django.db.models import Avg, Count, Max
 
+from statusdesk.analytics.figures import refresh_months_of_another_zone, zone_key
+from statusdesk.analytics.models import IncidentFigures
 from statusdesk.core.time import describe_duration
-from statusdesk.incidents.models import AffectedComponent, Detection, Incident, Severity
+from statusdesk.incidents.models import AffectedComponent, Component, Detection, Severity
 from statusdesk.postmortems.models import PostmortemTerm
 
 
-class Seconds(Func):
-    """end − start in seconds, as a float (NULL when either is NULL)."""
-
-    output_field = FloatField()
-    arity = 2
-
-    def __init__(self, end: Combinable | str, start: Combinable | str) -> None:
-        super().__init__(end, start)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 86400.0)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="EXTRACT(EPOCH FROM (%(expressions)s))::float",
-            arg_joiner=" - ",
-            **extra,
-        )
-
-
-def _zone_offset_seconds() -> int:
-    offset = timezone.now().astimezone(settings.DISPLAY_ZONE).utcoffset() or timedelta(0)
-    return int(offset.total_seconds())
-
-
-class Month(Func):
-    """'YYYY-MM' of a time in the display zone (its offset now: months of fixed-offset zones,
-    UTC-5 by default, are exact)."""
-
-    def __init__(self, expression: Combinable | str) -> None:
-        from django.db.models import CharField
-
-        super().__init__(expression, output_field=CharField())
-        self.offset = _zone_offset_seconds()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template=f"strftime('%%Y-%%m', %(expressions)s, '{self.offset:+d} seconds')",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="to_char((%(expressions)s AT TIME ZONE 'UTC') + "
-            f"interval '{self.offset:d} seconds', 'YYYY-MM')",
-            **extra,
-        )
-
-
 def _times(prefix: str = "") -> dict[str, Avg]:
-    reported = F(f"{prefix}report__reported_at")
-    resolved = F(f"{prefix}resolved_at")
-    merged = F(f"{prefix}postmortem__cause_merged_at")
-    return {
-        "mttd": Avg(Seconds(reported, merged)),
-        "mttf": Avg(Seconds(resolved, reported)),
-        "mttr": Avg(Seconds(resolved, merged)),
-    }
+    """The means of the kept seconds (an incident adds to a mean only when the time is known)."""
+    return {f"m{name}": Avg(f"{prefix}{name}") for name in ("ttd", "ttf", "ttr")}
 
 
 def _worded(row: dict[str, Any]) -> dict[str, Any]:
@@ -133,23 +66,16 @@ class Figures:
         }
 
 
-def incidents() -> QuerySet[Incident]:
-    """The incidents analytics count: every confirmed incident."""
-    return Incident.objects.all()
-
-
 def change_mark() -> str:
-    """What every figure depends on, read with a few aggregates: any step of an incident moves
-    `last_update_at` or adds one, any save of a postmortem moves its `updated_at` (its terms and
-    merge date change only with it), components are few. Equal marks, equal figures."""
+    """What every figure depends on, read with one aggregate: every change of an incident or its
+    postmortem is an event whose reaction rewrites the incident's figures row (moving
+    `refreshed_at`, indexed); components are few; the display zone. Equal marks, equal figures."""
     from statusdesk.incidents.models import Component
-    from statusdesk.postmortems.models import Postmortem
 
     parts = [
-        Incident.objects.aggregate(n=Count("pk"), a=Max("last_update_at"), b=Max("confirmed_at")),
-        Postmortem.objects.aggregate(n=Count("pk"), a=Max("updated_at")),
+        IncidentFigures.objects.aggregate(n=Count("pk"), a=Max("refreshed_at")),
         list(Component.objects.order_by("pk").values_list("pk", "name")),
-        _zone_offset_seconds(),
+        zone_key(),
     ]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
 
@@ -165,30 +91,46 @@ def figures() -> Figures:
     return computed
 
 
+def _per_component() -> list[tuple[int, int, float | None, float | None, float | None]]:
+    """One grouped read over two narrow tables (the ORM would join the incidents in between)."""
+    affected = AffectedComponent._meta.db_table
+    kept = IncidentFigures._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.component_id, COUNT(*), AVG(f.ttd), AVG(f.ttf), AVG(f.ttr) "  # noqa: S608
+            f'FROM "{affected}" a INNER JOIN "{kept}" f ON f.incident_id = a.incident_id '
+            "GROUP BY a.component_id"
+        )
+        return list(cursor.fetchall())
+
+
 def compute_figures() -> Figures:
-    base = incidents()
+    if IncidentFigures.objects.exclude(zone=zone_key()).exists():
+        refresh_months_of_another_zone()  # the display zone changed since the rows were kept
+    base = IncidentFigures.objects.all()
     per_month = [
         _worded({"month": row["month"], "incidents": row["n"], **row})
-        for row in base.annotate(month=Month("report__reported_at"))
-        .values("month")
-        .annotate(n=Count("pk"), **_times())
-        .order_by("month")
+        for row in base.values("month").annotate(n=Count("pk"), **_times()).order_by("month")
     ]
     for row in per_month:
         row.pop("n", None)
-    per_component = [
-        _worded(
-            {
-                "component_id": row["component_id"],
-                "component": row["component__name"],
-                "incidents": row["n"],
-                **{k: row[k] for k in ("mttd", "mttf", "mttr")},
-            }
-        )
-        for row in AffectedComponent.objects.values("component_id", "component__name")
-        .annotate(n=Count("incident_id", distinct=True), **_times("incident__"))
-        .order_by("component__name")
-    ]
+    names = dict(Component.objects.values_list("pk", "name"))
+    per_component = sorted(
+        (
+            _worded(
+                {
+                    "component_id": component_id,
+                    "component": names.get(component_id, ""),
+                    "incidents": count,
+                    "mttd": mttd,
+                    "mttf": mttf,
+                    "mttr": mttr,
+                }
+            )
+            for component_id, count, mttd, mttf, mttr in _per_component()
+        ),
+        key=lambda row: (row["component"], row["component_id"]),
+    )
     severity_labels = dict(Severity.choices)
     by_severity = [
         {
@@ -201,11 +143,11 @@ def compute_figures() -> Figures:
     detection_labels = dict(Detection.choices)
     by_detection = [
         {
-            "detection": row["report__detection"],
-            "label": detection_labels.get(row["report__detection"], row["report__detection"]),
+            "detection": row["detection"],
+            "label": detection_labels.get(row["detection"], row["detection"]),
             "incidents": row["n"],
         }
-        for row in base.values("report__detection").annotate(n=Count("pk")).order_by("-n")
+        for row in base.values("detection").annotate(n=Count("pk")).order_by("-n", "detection")
     ]
     terms = PostmortemTerm.objects.values("term__name")
     by_term = [
