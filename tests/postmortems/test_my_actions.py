@@ -158,6 +158,7 @@ def test_my_actions_page_lists_and_marks_done(
     assert order == sorted(order)
     assert f'href="/manage/incidents/{incident.pk}/postmortem/print/#actions"' in html
     assert "The manager&#x27;s own" not in html and "The manager's own" not in html
+    assert '<input type="hidden" name="next" value="/manage/me/actions/">' in html
 
     late = actions["late"]
     url = f"/manage/postmortem-actions/{late.pk}/done/"

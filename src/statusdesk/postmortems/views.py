@@ -199,7 +199,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         ],
         "overdue_count": queries.actions_of(user, state=queries.ActionState.OVERDUE).count(),
         "done": done,
-        "here": request.get_full_path(),
+        "back_to": request.get_full_path(),
     }
     return render(request, "postmortems/my_actions.html", context)
 
