@@ -1,15 +1,16 @@
 """The per-incident figures analytics groups (models.IncidentFigures), computed once per change
 of an incident instead of at every reading.
 
-`figure_rows` is the one computation, from an incident's report, resolution and postmortem; the
-reaction (analytics/reactions.py) runs it for one incident after each of its events, the
-migration for every incident of before, and `refresh_figures` for any list of incidents (the
-benchmark, a changed display zone).
+`figure_rows` is the one computation, from an incident's report, resolution and postmortem, and
+`write_figures` writes it with its per-component copies; the reaction (analytics/reactions.py)
+runs it for one incident after each of its events, the migration for every incident of before,
+and `refresh_figures` for any list of incidents (the benchmark, a changed display zone).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,16 +36,31 @@ def _seconds(end: datetime | None, start: datetime | None) -> float | None:
     return None if end is None or start is None else (end - start).total_seconds()
 
 
-def figure_rows(
-    incident_model: Any, figures_model: Any, ids: Iterable[int], *, zone: Any = None
-) -> Iterator[Any]:
+@dataclass(frozen=True)
+class Tables:
+    """The models the figures are read from and written to: the app's, or a migration's
+    historical ones."""
+
+    incident: Any
+    affected: Any
+    figures: Any
+    component_figures: Any
+
+
+def tables() -> Tables:
+    from statusdesk.analytics.models import ComponentFigures, IncidentFigures
+    from statusdesk.incidents.models import AffectedComponent, Incident
+
+    return Tables(Incident, AffectedComponent, IncidentFigures, ComponentFigures)
+
+
+def figure_rows(models: Tables, ids: Iterable[int], *, zone: Any = None) -> Iterator[Any]:
     """Unsaved figures rows of these incidents (R15: TTD = reported − the causing merge request's
-    date, TTF = resolved − reported, TTR = resolved − the merge date). Model classes are passed
-    in, so the migration runs it with its historical models."""
+    date, TTF = resolved − reported, TTR = resolved − the merge date)."""
     zone = zone or settings.DISPLAY_ZONE
     key = zone_key(zone)
     now = timezone.now()
-    rows = incident_model.objects.filter(pk__in=list(ids)).values_list(
+    rows = models.incident.objects.filter(pk__in=list(ids)).values_list(
         "pk",
         "severity",
         "resolved_at",
@@ -53,7 +69,7 @@ def figure_rows(
         "postmortem__cause_merged_at",
     )
     for pk, severity, resolved, reported, detection, merged in rows:
-        yield figures_model(
+        yield models.figures(
             incident_id=pk,
             month=month_of(reported, zone),
             zone=key,
@@ -66,32 +82,39 @@ def figure_rows(
         )
 
 
-def write_figures(
-    incident_model: Any, figures_model: Any, ids: Iterable[int], *, zone: Any = None
-) -> int:
-    """Insert or update the figures of these incidents (one statement a batch); forget those of
-    incidents that no longer exist."""
+def write_figures(models: Tables, ids: Iterable[int], *, zone: Any = None) -> int:
+    """Insert or update the figures of these incidents (a few statements a batch) with their
+    per-component copies; forget those of incidents that no longer exist."""
     ids = list(ids)
     written = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        rows = list(figure_rows(incident_model, figures_model, chunk, zone=zone))
-        figures_model.objects.bulk_create(
+        rows = list(figure_rows(models, chunk, zone=zone))
+        models.figures.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["incident"], update_fields=FIELDS
         )
-        found = {row.incident_id for row in rows}
-        gone = [pk for pk in chunk if pk not in found]
+        by_incident = {row.incident_id: row for row in rows}
+        gone = [pk for pk in chunk if pk not in by_incident]
         if gone:
-            figures_model.objects.filter(incident_id__in=gone).delete()
+            models.figures.objects.filter(incident_id__in=gone).delete()
+        models.component_figures.objects.filter(figures_id__in=chunk).delete()
+        affected = models.affected.objects.filter(incident_id__in=list(by_incident))
+        models.component_figures.objects.bulk_create(
+            models.component_figures(
+                figures_id=incident_id,
+                component_id=component_id,
+                ttd=by_incident[incident_id].ttd,
+                ttf=by_incident[incident_id].ttf,
+                ttr=by_incident[incident_id].ttr,
+            )
+            for incident_id, component_id in affected.values_list("incident_id", "component_id")
+        )
         written += len(rows)
     return written
 
 
 def refresh_figures(ids: Iterable[int]) -> int:
-    from statusdesk.analytics.models import IncidentFigures
-    from statusdesk.incidents.models import Incident
-
-    return write_figures(Incident, IncidentFigures, ids)
+    return write_figures(tables(), ids)
 
 
 def refresh_all_figures(*, only_missing: bool = False) -> int:

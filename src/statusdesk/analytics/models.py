@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from statusdesk.incidents.models import Incident
+from statusdesk.incidents.models import Component, Incident
 
 
 class IncidentFigures(models.Model):
@@ -30,3 +30,24 @@ class IncidentFigures(models.Model):
 
     def __str__(self) -> str:
         return f"Figures of INC-{self.incident_id}"
+
+
+class ComponentFigures(models.Model):
+    """The incident's seconds again, once for each component it affected: the per-component
+    means are then one grouped scan of one narrow table. Kept with IncidentFigures."""
+
+    figures = models.ForeignKey(
+        IncidentFigures, on_delete=models.CASCADE, related_name="components"
+    )
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    ttd = models.FloatField(null=True)
+    ttf = models.FloatField(null=True)
+    ttr = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["figures", "component"], name="figures_component_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Figures of INC-{self.figures_id} for component {self.component_id}"

@@ -13,23 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Avg, Count, Max
+from django.db.models import Count, Max, Sum
 
 from statusdesk.analytics.figures import refresh_months_of_another_zone, zone_key
-from statusdesk.analytics.models import IncidentFigures
+from statusdesk.analytics.models import ComponentFigures, IncidentFigures
 from statusdesk.core.time import describe_duration
-from statusdesk.incidents.models import AffectedComponent, Component, Detection, Severity
-from statusdesk.postmortems.models import PostmortemTerm
-
-
-def _times(prefix: str = "") -> dict[str, Avg]:
-    """The means of the kept seconds (an incident adds to a mean only when the time is known)."""
-    return {f"m{name}": Avg(f"{prefix}{name}") for name in ("ttd", "ttf", "ttr")}
+from statusdesk.incidents.models import Component, Detection, Severity
+from statusdesk.postmortems.models import PostmortemTerm, TaxonomyTerm
 
 
 def _worded(row: dict[str, Any]) -> dict[str, Any]:
@@ -91,77 +86,105 @@ def figures() -> Figures:
     return computed
 
 
-def _per_component() -> list[tuple[int, int, float | None, float | None, float | None]]:
-    """One grouped read over two narrow tables (the ORM would join the incidents in between)."""
-    affected = AffectedComponent._meta.db_table
-    kept = IncidentFigures._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.component_id, COUNT(*), AVG(f.ttd), AVG(f.ttf), AVG(f.ttr) "  # noqa: S608
-            f'FROM "{affected}" a INNER JOIN "{kept}" f ON f.incident_id = a.incident_id '
-            "GROUP BY a.component_id"
-        )
-        return list(cursor.fetchall())
+class _Sums:
+    """Counts and sums of the kept seconds of a group; a mean counts only the known times."""
+
+    def __init__(self) -> None:
+        self.incidents = 0
+        self.sums = {"ttd": 0.0, "ttf": 0.0, "ttr": 0.0}
+        self.known = {"ttd": 0, "ttf": 0, "ttr": 0}
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.incidents += row["n"]
+        for name in ("ttd", "ttf", "ttr"):
+            self.sums[name] += row[f"{name}_sum"] or 0.0
+            self.known[name] += row[f"{name}_n"]
+
+    def means(self) -> dict[str, float | None]:
+        return {
+            f"m{name}": self.sums[name] / self.known[name] if self.known[name] else None
+            for name in ("ttd", "ttf", "ttr")
+        }
+
+
+_SUMS = {
+    **{f"{name}_sum": Sum(name) for name in ("ttd", "ttf", "ttr")},
+    **{f"{name}_n": Count(name) for name in ("ttd", "ttf", "ttr")},
+}
 
 
 def compute_figures() -> Figures:
+    """Three grouped scans of narrow tables: the incidents' figures by (month, severity,
+    detection), their per-component copies by component, the postmortems' terms by term."""
     if IncidentFigures.objects.exclude(zone=zone_key()).exists():
         refresh_months_of_another_zone()  # the display zone changed since the rows were kept
-    base = IncidentFigures.objects.all()
+    months: dict[str, _Sums] = defaultdict(_Sums)
+    severities: Counter[str] = Counter()
+    detections: Counter[str] = Counter()
+    groups = IncidentFigures.objects.values("month", "severity", "detection")
+    for row in groups.annotate(n=Count("pk"), **_SUMS).order_by():
+        months[row["month"]].add(row)
+        severities[row["severity"]] += row["n"]
+        detections[row["detection"]] += row["n"]
     per_month = [
-        _worded({"month": row["month"], "incidents": row["n"], **row})
-        for row in base.values("month").annotate(n=Count("pk"), **_times()).order_by("month")
+        _worded({"month": month, "incidents": months[month].incidents, **months[month].means()})
+        for month in sorted(months)
     ]
-    for row in per_month:
-        row.pop("n", None)
     names = dict(Component.objects.values_list("pk", "name"))
-    per_component = sorted(
-        (
+    per_component = []
+    for row in (
+        ComponentFigures.objects.values("component_id").annotate(n=Count("pk"), **_SUMS).order_by()
+    ):
+        sums = _Sums()
+        sums.add(row)
+        per_component.append(
             _worded(
                 {
-                    "component_id": component_id,
-                    "component": names.get(component_id, ""),
-                    "incidents": count,
-                    "mttd": mttd,
-                    "mttf": mttf,
-                    "mttr": mttr,
+                    "component_id": row["component_id"],
+                    "component": names.get(row["component_id"], ""),
+                    "incidents": sums.incidents,
+                    **sums.means(),
                 }
             )
-            for component_id, count, mttd, mttf, mttr in _per_component()
-        ),
-        key=lambda row: (row["component"], row["component_id"]),
-    )
+        )
+    per_component.sort(key=lambda row: (row["component"], row["component_id"]))
     severity_labels = dict(Severity.choices)
     by_severity = [
         {
-            "severity": row["severity"] or "unpublished",
-            "label": severity_labels.get(row["severity"], "Not published"),
-            "incidents": row["n"],
+            "severity": severity or "unpublished",
+            "label": severity_labels.get(severity, "Not published"),
+            "incidents": n,
         }
-        for row in base.values("severity").annotate(n=Count("pk")).order_by("-n", "severity")
+        for severity, n in sorted(severities.items(), key=lambda item: (-item[1], item[0]))
     ]
     detection_labels = dict(Detection.choices)
     by_detection = [
         {
-            "detection": row["detection"],
-            "label": detection_labels.get(row["detection"], row["detection"]),
-            "incidents": row["n"],
+            "detection": detection,
+            "label": detection_labels.get(detection, detection),
+            "incidents": n,
         }
-        for row in base.values("detection").annotate(n=Count("pk")).order_by("-n", "detection")
+        for detection, n in sorted(detections.items(), key=lambda item: (-item[1], item[0]))
     ]
-    terms = PostmortemTerm.objects.values("term__name")
+    term_names = dict(TaxonomyTerm.objects.values_list("pk", "name"))
+    every: Counter[str] = Counter()
+    principal: Counter[str] = Counter()
+    parts = PostmortemTerm.objects.values("term_id", "position").annotate(n=Count("pk")).order_by()
+    for row in parts:
+        name = term_names.get(row["term_id"], "")
+        every[name] += row["n"]
+        if row["position"] == 0:
+            principal[name] += row["n"]
     by_term = [
-        {"term": row["term__name"], "incidents": row["n"]}
-        for row in terms.annotate(n=Count("postmortem_id")).order_by("-n", "term__name")
+        {"term": term, "incidents": n}
+        for term, n in sorted(every.items(), key=lambda item: (-item[1], item[0]))
     ]
     by_principal = [
-        {"term": row["term__name"], "incidents": row["n"]}
-        for row in terms.filter(position=0)
-        .annotate(n=Count("postmortem_id"))
-        .order_by("-n", "term__name")
+        {"term": term, "incidents": n}
+        for term, n in sorted(principal.items(), key=lambda item: (-item[1], item[0]))
     ]
     return Figures(
-        incidents=base.count(),
+        incidents=sum(severities.values()),
         per_month=per_month,
         per_component=per_component,
         by_severity=by_severity,
