@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +192,46 @@ def redis_url() -> str:
             pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
         pytest.skip(message)
     return REDIS_URL
+
+
+# --- the browser: Playwright (sync API) driving Debian's chromium -------------------------------
+# One per test session, for tests/e2e and tests/cluster alike (Playwright's sync API runs one at a
+# time: a second one started while the first is open fails). `playwright install` is never used;
+# without /usr/bin/chromium the browser tests skip, or fail when STATUSDESK_REQUIRE_SERVICES=1.
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
+        message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,59 +1,20 @@
-"""Browser fixtures: Playwright (sync API) driving Debian's chromium against `live_server`.
+"""Browser tests' helpers: pages against `live_server`, the console watch, screenshots, sign-in.
 
-`playwright install` is never used: the browser is the system's /usr/bin/chromium. When it is
-missing the browser tests are skipped, or fail when STATUSDESK_REQUIRE_SERVICES=1 (CI).
+The browser itself (`browser`, one per test session, shared with tests/cluster) is in
+tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, REQUIRE_SERVICES
+from tests.conftest import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
-        message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        if REQUIRE_SERVICES:
-            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
 
 
 # Every Content-Security-Policy violation is also written to the console, with what was blocked.
