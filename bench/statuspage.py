@@ -426,6 +426,12 @@ def production_site(
     site = sub(r"/var/cache/nginx/statusdesk", str(cache), site)
     site = sub(r"/var/lib/statusdesk-static/", f"{static}/", site)
     site = sub(r"/var/lib/statusdesk-public;", f"{public};", site)
+    # No access log, as for the ceiling (nginx_main): what differs is the site.
+    site = sub(
+        r"^(\s*)access_log /var/log/nginx/statusdesk\.access\.log statusdesk;",
+        r"\g<1>access_log off;",
+        site,
+    )
     return site
 
 

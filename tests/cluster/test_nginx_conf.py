@@ -74,3 +74,7 @@ def test_websockets_pass_through_with_a_long_read_timeout_and_request_ids_reach_
     assert read and _seconds(read.group(1)) >= 600
     # The internal hop passes the site's request id on.
     assert "proxy_set_header X-Request-ID $http_x_request_id;" in _server_blocks(text)[0]
+    # nginx's own log line carries the same id, so that one request is found in both logs.
+    log_format = re.search(r"log_format statusdesk (.*?);", text, re.S)
+    assert log_format and "request_id=$request_id" in log_format.group(1)
+    assert "access_log /var/log/nginx/statusdesk.access.log statusdesk;" in site
