@@ -10,7 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from django.db import connection
@@ -165,15 +165,20 @@ def resolved(manager: User, published: Incident) -> Incident:
     return services.resolve_incident(actor=manager, incident=published, **resolution_fields())
 
 
+def missing(message: str) -> NoReturn:
+    """A service or a program a test needs is missing: a skip, or a failure when
+    STATUSDESK_REQUIRE_SERVICES=1 (as in CI, where everything is installed and running)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
 def require_program(path: str, what: str) -> None:
     """A program the test needs (Debian's nginx, gettext's msgfmt): a skip without it, a failure
     when STATUSDESK_REQUIRE_SERVICES=1 (as in CI, which installs them)."""
     if shutil.which(path) is not None:
         return
-    message = f"{what} ({path}) is not installed"
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
-    pytest.skip(message)
+    missing(f"{what} ({path}) is not installed")
 
 
 REDIS_URL = os.environ.get("STATUSDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -187,10 +192,7 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except Exception as exc:
-        message = f"Redis at {REDIS_URL} does not answer: {exc}"
-        if REQUIRE_SERVICES:
-            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
-        pytest.skip(message)
+        missing(f"Redis at {REDIS_URL} does not answer: {exc}")
     return REDIS_URL
 
 
@@ -215,10 +217,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screensh
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists() or not os.access(CHROMIUM, os.X_OK):
-        message = f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        if REQUIRE_SERVICES:
-            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
-        pytest.skip(message)
+        missing(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -71,15 +71,13 @@ def require_postgres() -> None:
     """A test that needs PostgreSQL whatever the run's database: a skip when the server does not
     answer, a failure when STATUSDESK_REQUIRE_SERVICES=1 (CI)."""
     import psycopg
-    import pytest
+
+    from tests.conftest import missing
 
     try:
         psycopg.connect(**postgres_admin_params(), connect_timeout=3).close()
     except Exception as exc:
-        message = f"PostgreSQL does not answer ({POSTGRES_URL}): {exc}"
-        if os.environ.get("STATUSDESK_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{message}; required because STATUSDESK_REQUIRE_SERVICES=1")
-        pytest.skip(message)
+        missing(f"PostgreSQL does not answer ({POSTGRES_URL}): {exc}")
 
 
 class Site:

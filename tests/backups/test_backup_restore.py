@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tests.conftest import REQUIRE_SERVICES, require_program
+from tests.conftest import missing, require_program
 from tests.processes import Site, a_site, wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.processes]
@@ -272,10 +272,7 @@ def test_a_backup_of_the_other_database_kind_is_refused(loaded: Loaded, tmp_path
             text=True,
         )
         if done.returncode != 0:
-            message = f"PostgreSQL at 127.0.0.1:5432 does not answer: {done.stderr}"
-            if REQUIRE_SERVICES:
-                pytest.fail(message)
-            pytest.skip(message)
+            missing(f"PostgreSQL at 127.0.0.1:5432 does not answer: {done.stderr}")
         expected = "is a PostgreSQL backup, and this statusdesk uses SQLite"
     counts = live.row_counts()
     done = run(live, "restore", str(other), "--force")
