@@ -36,23 +36,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.statuspage import (
-    BIN,
-    DEPLOY_NGINX,
     Row,
     Site,
-    _psql_admin,
-    _redis,
-    base_env,
     fetch,
-    free_port,
     log,
-    nginx_main,
     open_incident,
-    production_site,
+    production_front,
     run_wrk,
-    start_nginx,
-    statusdesk,
-    wait_http,
+    start_production,
 )
 
 PATHS = ["/", "/manage/"]
@@ -90,55 +81,22 @@ def session_cookie(base: str, email: str, password: str) -> str:
 
 
 def setup(site: Site, args: argparse.Namespace) -> tuple[list[Front], str]:
-    database = f"bench_cluster_{os.getpid()}"
-    _psql_admin(args, "createdb", database)
-    site.cleanups.append(lambda: _psql_admin(args, "dropdb", "--if-exists", "--force", database))
-    _redis(args, "FLUSHDB")
-    site.cleanups.append(lambda: _redis(args, "FLUSHDB"))
-    var = site.root / "var"
-    public = site.root / "public"
-    env = base_env(
-        var,
-        STATUSDESK_PUBLIC_DIR=str(public),
-        DATABASE_URL=f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{database}",
-        REDIS_URL=f"redis://127.0.0.1:{args.redis_port}/{args.redis_db}",
-        STATUSDESK_CLIENT_IP_HEADER="X-Real-IP",
+    production = start_production(
+        site,
+        args,
+        name="cluster",
+        web_processes=2,
+        seed=("--quiet",),
         STATUSDESK_DEMO_PASSWORD=DEMO_PASSWORD,
     )
-    statusdesk(env, "migrate", "--noinput", "-v", "0")
-    statusdesk(env, "seed-demo", "--quiet")
-    statusdesk(env, "collectstatic", "--noinput", "-v", "0")
-    token = statusdesk(env, "token", "create", CONSOLE_USER).strip()
-    ports = [free_port(), free_port()]
-    web = [
-        site.start(f"web-{i + 1}", [str(BIN / "statusdesk"), "serve", "--port", str(p)], env)
-        for i, p in enumerate(ports)
-    ]
-    site.start("worker", [str(BIN / "statusdesk"), "worker"], env)
-    for port, process in zip(ports, web, strict=True):
-        wait_http(f"http://127.0.0.1:{port}/healthz", process)
     fronts = []
     for count in (1, 2):
-        port, hop = free_port(), free_port()
-        directory = site.root / f"nginx-{count}"
-        (directory / "cache").mkdir(parents=True)
-        text = production_site(
-            DEPLOY_NGINX.read_text(),
-            port=port,
-            hop_port=hop,
-            upstreams=ports[:count],
-            cache=directory / "cache",
-            static=var / "static",
-            public=public,
-        )
-        process = start_nginx(site, f"nginx-{count}", nginx_main(directory, text))
-        base = f"http://127.0.0.1:{port}"
-        wait_http(base + "/healthz", process)
+        base = production_front(site, production, f"nginx-{count}", production.ports[:count])
         name = "1 web process" if count == 1 else f"{count} web processes"
         fronts.append(Front(name, base, count))
-    incident = open_incident(fronts[-1].base, token)
-    cookie = session_cookie(f"http://127.0.0.1:{ports[0]}", CONSOLE_USER, DEMO_PASSWORD)
-    log(f"web {ports}, database {database}, active incident {incident}")
+    incident = open_incident(fronts[-1].base, production.token)
+    cookie = session_cookie(f"http://127.0.0.1:{production.ports[0]}", CONSOLE_USER, DEMO_PASSWORD)
+    log(f"web {production.ports}, database {production.database}, active incident {incident}")
     return fronts, cookie
 
 

@@ -502,13 +502,35 @@ def _redis(args: argparse.Namespace, *command: str) -> str:
     return done.stdout.strip()
 
 
-def setup_production(site: Site, args: argparse.Namespace) -> tuple[Setup, str, int]:
-    database = f"bench_statuspage_{os.getpid()}"
+@dataclass
+class Production:
+    """The production set-up's processes: web processes on `ports` and a worker, on a PostgreSQL
+    database of their own and Redis, seeded, with an Incident Manager's API token."""
+
+    env: dict[str, str]
+    var: Path
+    public: Path
+    database: str
+    ports: list[int]
+    token: str
+
+
+def start_production(
+    site: Site,
+    args: argparse.Namespace,
+    *,
+    name: str,
+    web_processes: int,
+    seed: tuple[str, ...] = (),
+    **extra_env: str,
+) -> Production:
+    """Migrate, seed and collect static files, then start the web processes and the worker."""
+    database = f"bench_{name}_{os.getpid()}"
     _psql_admin(args, "createdb", database)
     site.cleanups.append(lambda: _psql_admin(args, "dropdb", "--if-exists", "--force", database))
     _redis(args, "FLUSHDB")
     site.cleanups.append(lambda: _redis(args, "FLUSHDB"))
-    var = site.root / "production-var"
+    var = site.root / f"{name}-var"
     public = site.root / "public"
     env = base_env(
         var,
@@ -516,42 +538,57 @@ def setup_production(site: Site, args: argparse.Namespace) -> tuple[Setup, str, 
         DATABASE_URL=f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{database}",
         REDIS_URL=f"redis://127.0.0.1:{args.redis_port}/{args.redis_db}",
         STATUSDESK_CLIENT_IP_HEADER="X-Real-IP",
+        **extra_env,
     )
     statusdesk(env, "migrate", "--noinput", "-v", "0")
-    statusdesk(env, "seed-demo")
+    statusdesk(env, "seed-demo", *seed)
     statusdesk(env, "collectstatic", "--noinput", "-v", "0")
     token = statusdesk(env, "token", "create", "manager@example.com").strip()
-    ports = [free_port() for _ in range(args.web_processes)]
+    ports = [free_port() for _ in range(web_processes)]
     web = [
-        site.start(f"production-web-{i}", [str(BIN / "statusdesk"), "serve", "--port", str(p)], env)
+        site.start(f"{name}-web-{i + 1}", [str(BIN / "statusdesk"), "serve", "--port", str(p)], env)
         for i, p in enumerate(ports)
     ]
-    site.start("production-worker", [str(BIN / "statusdesk"), "worker"], env)
+    site.start(f"{name}-worker", [str(BIN / "statusdesk"), "worker"], env)
     for port, process in zip(ports, web, strict=True):
         wait_http(f"http://127.0.0.1:{port}/healthz", process)
+    return Production(env, var, public, database, ports, token)
+
+
+def production_front(site: Site, production: Production, name: str, upstreams: list[int]) -> str:
+    """deploy/nginx.conf in front of `upstreams` (some of the production's ports); its address."""
     port, hop = free_port(), free_port()
-    directory = site.root / "nginx-production"
+    directory = site.root / name
     (directory / "cache").mkdir(parents=True)
     text = production_site(
         DEPLOY_NGINX.read_text(),
         port=port,
         hop_port=hop,
-        upstreams=ports,
+        upstreams=upstreams,
         cache=directory / "cache",
-        static=var / "static",
-        public=public,
+        static=production.var / "static",
+        public=production.public,
     )
-    process = start_nginx(site, "nginx-production", nginx_main(directory, text))
+    process = start_nginx(site, name, nginx_main(directory, text))
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz", process)
-    incident = open_incident(base, token)
+    return base
+
+
+def setup_production(site: Site, args: argparse.Namespace) -> tuple[Setup, str, int]:
+    production = start_production(site, args, name="production", web_processes=args.web_processes)
+    base = production_front(site, production, "nginx-production", production.ports)
+    incident = open_incident(base, production.token)
     note = (
         f"deploy/nginx.conf (public files, micro-cache) → {args.web_processes} × statusdesk serve "
         f"+ worker, "
         f"PostgreSQL, Redis db {args.redis_db}"
     )
-    log(f"production: {base} → web {ports}, database {database}, active incident {incident}")
-    return Setup("production", base, note), token, incident
+    log(
+        f"production: {base} → web {production.ports}, database {production.database}, "
+        f"active incident {incident}"
+    )
+    return Setup("production", base, note), production.token, incident
 
 
 # --- freshness ---------------------------------------------------------------------------------
