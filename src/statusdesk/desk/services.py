@@ -138,19 +138,23 @@ def add_standing_member(
     list(Membership.objects.select_for_update().filter(kind=MembershipKind.STANDING))
     if standing_members().filter(user=person).exists():
         raise IllegalTransition(f"{person.email} is already a standing member", field="user")
-    since = at or timezone.now()
+    return _join_standing(person, why=reason, at=at or timezone.now(), actor=actor)
+
+
+def _join_standing(person: User, *, why: str, at: datetime, actor: User | None) -> Membership:
+    """`person` joins the desk as a standing member: the row and its event."""
     membership = Membership.objects.create(
-        user=person, kind=MembershipKind.STANDING, since=since, why=reason
+        user=person, kind=MembershipKind.STANDING, since=at, why=why
     )
     record(
         DeskEvent.JOINED,
         subject="desk",
         also=[person],
-        at=since,
+        at=at,
         actor=actor,
         user_id=person.pk,
         membership=MembershipKind.STANDING.value,
-        why=reason,
+        why=why,
         incident_id=None,
     )
     return membership
@@ -245,19 +249,7 @@ def ensure_standing_members(users: list[User], *, why: str) -> int:
         with transaction.atomic():
             if standing_members().filter(user=person).exists():
                 continue
-            now = timezone.now()
-            Membership.objects.create(user=person, kind=MembershipKind.STANDING, since=now, why=why)
-            record(
-                DeskEvent.JOINED,
-                subject="desk",
-                also=[person],
-                at=now,
-                actor=None,
-                user_id=person.pk,
-                membership=MembershipKind.STANDING.value,
-                why=why,
-                incident_id=None,
-            )
+            _join_standing(person, why=why, at=timezone.now(), actor=None)
             joined += 1
     return joined
 
