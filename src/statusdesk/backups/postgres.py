@@ -6,12 +6,14 @@ are the same moment of the database, however much is written meanwhile. The dump
 back whole by `pg_restore` (its table of contents, then every entry) before it gets its name.
 
 Restore: the file is read whole by `pg_restore` first (a truncated or damaged dump stops here).
-Then `pg_restore --no-owner` turns it into SQL that `psql --single-transaction` with ON_ERROR_STOP
-applies, after a prelude in the same transaction: without --force, a check that the database
-still holds no table; with --force, the removal of every table, view, sequence, routine and type
-of the `public` schema (the schema itself, its owner and its grants stay). The transaction commits
-only after pg_restore has finished without error: statusdesk closes psql's input only then, and
-stops psql (which rolls the transaction back) otherwise. A failure at any point leaves the
+Then `pg_restore --no-owner --no-privileges` turns it into SQL (the restoring user owns every
+object, and no GRANT names a role the target server may not have) that `psql
+--single-transaction` with ON_ERROR_STOP applies, after a prelude in the same transaction:
+without --force, a check that the database still holds no table; with --force, the removal of
+every table, view, sequence, routine and type of the `public` schema (the schema itself, its
+owner and its grants stay). The transaction commits only after pg_restore has finished without
+error: statusdesk closes psql's input only then, and stops psql (which rolls the transaction
+back) otherwise. A failure at any point leaves the
 database as it was.
 """
 
@@ -263,7 +265,14 @@ def restore(source: Path, *, force: bool) -> None:
     prelude = REPLACE_PUBLIC if force else STILL_EMPTY
     with tempfile.TemporaryFile() as decode_errors, tempfile.TemporaryFile() as apply_errors:
         decode = subprocess.Popen(
-            [pg_restore, "--no-owner", "--exit-on-error", "--file=-", str(source)],
+            [
+                pg_restore,
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--file=-",
+                str(source),
+            ],
             stdout=subprocess.PIPE,
             stderr=decode_errors,
             env=env,
