@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from statusdesk.backups import postgres
-from statusdesk.backups.services import POSTGRESQL, SQLITE, BackupError, file_kind
+from statusdesk.backups.services import POSTGRESQL, SQLITE, BackupError, default_path, file_kind
 
 
 def test_the_format_comes_from_the_first_bytes_not_the_name(tmp_path: Path) -> None:
@@ -55,3 +57,18 @@ def test_pg_dump_found_under_the_versioned_directories_or_a_clear_error(
         binary.write_text("#!/bin/sh\n")
         binary.chmod(0o755)
     assert postgres.program("pg_dump") == str(tmp_path / "postgresql/15/bin/pg_dump")
+
+
+def test_a_second_backup_in_the_same_second_gets_a_name_of_its_own(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.VAR_DIR = tmp_path
+    moment = datetime(2026, 11, 29, 2, 30, 5, tzinfo=UTC)
+    first = default_path(SQLITE, moment)
+    assert first.name == "statusdesk-20261129T023005Z.sqlite3"
+    first.write_bytes(b"taken")
+    second = default_path(SQLITE, moment)
+    assert second.name == "statusdesk-20261129T023005Z-2.sqlite3"
+    second.write_bytes(b"taken")
+    assert default_path(SQLITE, moment).name == "statusdesk-20261129T023005Z-3.sqlite3"
+    assert first.read_bytes() == second.read_bytes() == b"taken"

@@ -121,10 +121,17 @@ def file_kind(path: Path) -> str:
 
 
 def default_path(kind: str, now: datetime | None = None) -> Path:
-    """<var dir>/backups/statusdesk-<UTC time><suffix>, in a directory only its owner reads."""
+    """<var dir>/backups/statusdesk-<UTC time><suffix>, in a directory only its owner reads; a
+    second backup in the same second is named statusdesk-<UTC time>-2<suffix>, and so on."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     directory = private_directory(Path(settings.VAR_DIR) / "backups")
-    return directory / f"statusdesk-{moment:%Y%m%dT%H%M%SZ}{SUFFIXES[kind]}"
+    stem = f"statusdesk-{moment:%Y%m%dT%H%M%SZ}"
+    candidate = directory / f"{stem}{SUFFIXES[kind]}"
+    taken = 1
+    while candidate.exists():
+        taken += 1
+        candidate = directory / f"{stem}-{taken}{SUFFIXES[kind]}"
+    return candidate
 
 
 def staging_path(target: Path) -> Path:
