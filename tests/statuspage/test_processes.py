@@ -156,7 +156,12 @@ def test_two_web_processes_share_one_snapshot_in_redis(
     incident, _ = publish_in_background(site, env, tmp_path, "Search is down")
     wait_for(lambda: incident in incident_ids(first), what="the incident on web-a")
     wait_for(lambda: incident in incident_ids(second), what="the incident on web-b")
-    assert get(first, "/api/v2/summary.json")[2] == get(second, "/api/v2/summary.json")[2]
+    # The same snapshot on both (a later rebuild may land between two reads: read again).
+    wait_for(
+        lambda: get(first, "/api/v2/summary.json")[2] == get(second, "/api/v2/summary.json")[2],
+        timeout=10,
+        what="web-a and web-b to answer the same snapshot",
+    )
     site.stop(worker)
 
 
