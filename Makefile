@@ -15,7 +15,7 @@ UV      := $(VENV)/.uv-$(UV_VERSION)
 RUNTIME := $(VENV)/.runtime
 DEV     := $(VENV)/.dev
 
-.PHONY: run test test-sqlite test-postgres lint types fmt venv docs messages lock clean clean-data bench \
+.PHONY: run bytecode test test-sqlite test-postgres lint types fmt venv docs messages lock clean clean-data bench \
 	bench-statuspage bench-analytics bench-cluster
 
 venv: $(DEV)
@@ -27,35 +27,45 @@ $(UV):
 	rm -f $(VENV)/.uv-*
 	touch $@
 
+# Installed with their bytecode (.pyc): a process starts in under a second instead of three where
+# Python may not write it (PYTHONDONTWRITEBYTECODE, a read-only install).
 $(RUNTIME): $(UV) requirements.lock pyproject.toml
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
 	touch $@
 
 $(DEV): $(RUNTIME) requirements-dev.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
 	touch $@
 
-run: $(RUNTIME)
+run: $(RUNTIME) bytecode
 	$(BIN)/statusdesk migrate --noinput
 	$(BIN)/statusdesk seed-demo
 	PORT=$(PORT) $(BIN)/statusdesk serve --with-worker
 
-# The whole suite on SQLite, then everything but the browser tests again on PostgreSQL.
+# src and tests compiled ahead (a second when nothing changed): each process that `make run` or
+# the tests start reads the bytecode instead of compiling every module it imports again.
+bytecode: $(RUNTIME)
+	$(BIN)/python -m compileall -q -j 0 src tests
+
+# The whole suite on SQLite, then the tests that use the database again on PostgreSQL (browser
+# tests apart; a test that never touches the database answers the same on either).
 TEST_POSTGRES_URL ?= $(or $(STATUSDESK_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/test)
 
-test: $(DEV)
+test: $(DEV) bytecode
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" --database-tests-only \
+		-p no:cacheprovider
 
-test-sqlite: $(DEV)
+test-sqlite: $(DEV) bytecode
 	$(BIN)/python -m pytest
 
-test-postgres: $(DEV)
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" -p no:cacheprovider
+test-postgres: $(DEV) bytecode
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -m "not e2e" --database-tests-only \
+		-p no:cacheprovider
 
 lint: $(DEV)
 	$(BIN)/ruff check src tests bench

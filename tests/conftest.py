@@ -29,8 +29,32 @@ REQUIRE_SERVICES = os.environ.get("STATUSDESK_REQUIRE_SERVICES") == "1"
 PASSWORD = "correct-horse-battery"
 
 
+# Fixtures through which a test reaches the database (pytest-django's).
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the database (make test's second pass, on PostgreSQL: "
+        "a test that never touches the database gives the same answer on either, and ran in "
+        "the first pass)",
+    )
+
+
+def uses_database(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(fixtures & DATABASE_FIXTURES)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On a PostgreSQL run, a database that does not answer skips everything (fails in CI)."""
+    """With --database-tests-only, the tests that never use the database are deselected. On a
+    PostgreSQL run, a database that does not answer skips everything (fails in CI)."""
+    if config.getoption("database_tests_only"):
+        kept = [item for item in items if uses_database(item)]
+        config.hook.pytest_deselected(items=[item for item in items if not uses_database(item)])
+        items[:] = kept
     if connection.vendor != "postgresql":
         return
     try:
@@ -49,12 +73,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason=f"PostgreSQL unreachable: {exc}")
         for item in items:
             item.add_marker(skip)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Real hashing, but a cheap one: the default hasher costs ~0.3 s per user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
