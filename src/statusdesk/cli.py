@@ -2,7 +2,8 @@
 
 One command of its own runs before Django starts: `statusdesk where` prints where statusdesk keeps
 its files (var directory, database, secret key, queue) and why, without creating anything.
-`serve` and `migrate` print the var directory they use on stderr before they start.
+`serve` and `migrate` print the var directory they use on stderr before they start (a JSON line
+with STATUSDESK_LOG_FORMAT=json).
 """
 
 from __future__ import annotations
@@ -53,8 +54,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(where())
         return
     if command in ANNOUNCED:
+        from statusdesk.core.logs import startup_line
+
         location = var_dir()
-        print(f"statusdesk: var directory {location.path} ({location.reason})", file=sys.stderr)
+        line = startup_line(
+            f"var directory {location.path} ({location.reason})",
+            var_dir=str(location.path),
+            because=location.reason,
+        )
+        print(line, file=sys.stderr)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statusdesk.settings")
     from django.core.management import execute_from_command_line

@@ -110,5 +110,12 @@ def test_two_processes_add_up_their_requests_and_log_json_lines(site: Site, tmp_
         for text in site.log("web-a").splitlines()
         if text.startswith("{")
     )
+    # Every line the web processes wrote is a JSON object, their start-up lines too.
+    for name in ("web-a", "web-b"):
+        written = [text for text in site.log(name).splitlines() if text.strip()]
+        not_json = [text for text in written if not text.startswith("{")]
+        assert not not_json, f"{name} wrote lines that are not JSON: {not_json}"
+        loggers = {json.loads(text).get("logger") for text in written}
+        assert {"statusdesk.startup", "statusdesk.serve", "statusdesk.requests"} <= loggers
     # No line of the scrapes shows the token.
     assert TOKEN not in site.log("web-a") + site.log("web-b")

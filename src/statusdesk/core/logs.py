@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -76,6 +77,21 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_text:
             line["exception"] = record.exc_text
         return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def startup_line(message: str, **fields: Any) -> str:
+    """A line a command writes before Django's logging is set up (`statusdesk serve` naming its
+    var directory): `statusdesk: <message>` in text, or with STATUSDESK_LOG_FORMAT=json the JSON
+    object a log line is (logger `statusdesk.startup`), so a JSON log holds nothing else."""
+    try:
+        chosen = log_format(os.environ.get("STATUSDESK_LOG_FORMAT"))
+    except ValueError:
+        chosen = "text"  # the settings refuse it by name a moment later
+    if chosen == "text":
+        return f"statusdesk: {message}"
+    record = logging.LogRecord("statusdesk.startup", logging.INFO, __file__, 0, message, None, None)
+    record.fields = fields
+    return JsonFormatter().format(record)
 
 
 class TextFormatter(logging.Formatter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -10,12 +11,15 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 # How long the worker gets to finish what it is doing once asked to stop.
 WORKER_STOP_SECONDS = 10
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 TRUE = {"1", "true", "yes", "on"}
+
+serve_log = logging.getLogger("statusdesk.serve")
 
 
 class Stopped(Exception):
@@ -73,6 +77,15 @@ class Command(BaseCommand):
             "throughput of the public answers; a reverse proxy's log serves better)",
         )
 
+    def _say(self, message: str, *, ok: bool = False, **fields: Any) -> None:
+        """A line for the person starting statusdesk, or with STATUSDESK_LOG_FORMAT=json a log
+        line (logger statusdesk.serve) like every other line the process writes."""
+        if settings.STATUSDESK_LOG_FORMAT == "json":
+            serve_log.info(message, extra={"fields": fields})
+            return
+        self.stdout.write(self.style.SUCCESS(message) if ok else message)
+        self.stdout.flush()
+
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
@@ -88,12 +101,11 @@ class Command(BaseCommand):
                 previous[stop_signal] = signal.signal(stop_signal, _stopped)
             if options["with_worker"]:
                 worker = subprocess.Popen([sys.executable, "-m", "statusdesk.cli", "worker"])
-                self.stdout.write(f"worker started (pid {worker.pid})")
+                self._say(f"worker started (pid {worker.pid})", worker_pid=worker.pid)
             site = f"http://{options['host']}:{options['port']}"
-            self.stdout.write(
-                self.style.SUCCESS(f"statusdesk on {site}/ (the console: {site}/manage/)")
+            self._say(
+                f"statusdesk on {site}/ (the console: {site}/manage/)", address=f"{site}/", ok=True
             )
-            self.stdout.flush()
             uvicorn.run(
                 "statusdesk.asgi:application",
                 host=options["host"],
