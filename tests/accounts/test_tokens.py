@@ -58,3 +58,19 @@ def test_roles_keep_what_an_administrator_granted(db):
     ensure_roles()
     assert desk.permissions.filter(pk=extra.pk).exists()
     assert desk.permissions.filter(codename="view_incidents").exists()
+
+
+def test_roles_get_back_a_permission_of_their_role_and_a_deleted_group(db):
+    from django.contrib.auth.models import Group
+
+    from statusdesk.accounts.roles import ROLE_PERMISSIONS, Role, ensure_roles
+
+    ensure_roles()
+    manager = Group.objects.get(name=Role.INCIDENT_MANAGER.value)
+    manager.permissions.remove(*manager.permissions.filter(codename="manage_incidents"))
+    Group.objects.filter(name=Role.REPORTER.value).delete()
+    ensure_roles()
+    for role, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=role.value)
+        held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert held == perms, role
