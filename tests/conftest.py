@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -48,14 +48,23 @@ def uses_database(item: pytest.Item) -> bool:
     return item.get_closest_marker("django_db") is not None or bool(fixtures & DATABASE_FIXTURES)
 
 
+def deselect(
+    config: pytest.Config, items: list[pytest.Item], keep: Callable[[pytest.Item], bool]
+) -> None:
+    """Keep the items `keep` accepts; the others are reported as deselected (not skipped)."""
+    config.hook.pytest_deselected(items=[item for item in items if not keep(item)])
+    items[:] = [item for item in items if keep(item)]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With --database-tests-only, the tests that never use the database are deselected. On a
-    PostgreSQL run, a database that does not answer skips everything (fails in CI)."""
+    SQLite run, the tests marked `postgres` are deselected (never skipped: make test's PostgreSQL
+    pass runs them). On a PostgreSQL run, a database that does not answer skips everything (fails
+    in CI)."""
     if config.getoption("database_tests_only"):
-        kept = [item for item in items if uses_database(item)]
-        config.hook.pytest_deselected(items=[item for item in items if not uses_database(item)])
-        items[:] = kept
+        deselect(config, items, uses_database)
     if connection.vendor != "postgresql":
+        deselect(config, items, lambda item: item.get_closest_marker("postgres") is None)
         return
     try:
         import psycopg

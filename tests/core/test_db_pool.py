@@ -73,12 +73,11 @@ def test_a_pool_size_that_is_not_a_number_is_refused(tmp_path: Path) -> None:
     assert "STATUSDESK_DB_POOL_MAX must be a whole number" in refused.value.stderr
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_threads_borrow_from_the_pool_and_give_their_connections_back() -> None:
     """Three times as many threads as the pool holds, each a request: query, then close (what
     Django does when a request finishes). None opens a connection of its own beyond the pool."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the pool is PostgreSQL's")
     pool = connection.pool
     assert pool is not None
     assert pool.max_size == settings.DB_POOL_MAX

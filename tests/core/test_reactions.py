@@ -155,14 +155,13 @@ def test_handled_runs_are_forgotten_after_a_week_and_never_run_again():
     assert Echo.objects.count() == 1
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_workers_racing_for_one_run_run_it_once():
     """Several threads (each with its own database connection) handle the same owed run at once:
     one runs it, the others skip the locked row. PostgreSQL only: the SQLite test database lives
     in memory, where threads cannot wait for each other; worker processes race on a real SQLite
     file in test_reaction_worker.py."""
-    if connection.vendor != "postgresql":
-        pytest.skip("threads racing on one database need PostgreSQL (see the docstring)")
     post_notice("Contested", quiet=True)  # not wanted by the reaction, so not run at commit...
     event = Event.objects.get()
     # ...then owed by hand: a run that nobody queued, which every thread finds at once.

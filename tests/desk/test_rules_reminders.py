@@ -177,6 +177,7 @@ def test_r10_two_workers_catching_up_send_one_reminder(start, incident, mailoutb
     assert Message.objects.filter(kind=MessageKind.REMINDER).count() == 1
 
 
+@pytest.mark.postgres
 def test_r10_threads_racing_at_catch_up_send_one_reminder(start, incident) -> None:
     """Four threads, each with its own connection, claim at once (PostgreSQL: the SQLite test
     database lives in memory, where threads cannot wait for each other; real worker processes
@@ -185,8 +186,6 @@ def test_r10_threads_racing_at_catch_up_send_one_reminder(start, incident) -> No
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("threads racing on one database need PostgreSQL (see the docstring)")
     _at(start, 181)
     now = timezone.now()
     barrier = threading.Barrier(4)
